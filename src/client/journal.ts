@@ -1,0 +1,374 @@
+/**
+ * The durable journal of one EPOS identity: an append-only JSON-lines file.
+ *
+ * What it holds: payments started (written before Create* is sent), the last terminal step,
+ * statuses learned later, records received (fsynced before Dojo is acknowledged), and whether each
+ * outcome was handed to the flow ("emit" before, "done" after).
+ *
+ * Bounds and retention: the active segment rotates once it passes `segmentBytes`; the new segment
+ * starts with a snapshot of every payment that is still open (not final, or final but not
+ * delivered) and of the most recent recorded ids (for deduplication), so reopening reads only the
+ * active segment. Rotated segments are kept for reports and deleted when their newest entry is
+ * older than `retentionDays`, or beyond `maxSegments`. In memory: open payments, plus the last
+ * `memoryWindow` finished ones; the files keep the rest.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { createHash } from "node:crypto";
+import type { CaptureMode, JsonObject } from "../protocol";
+import { AppendFile, syncDir } from "./append-file";
+
+export type PaymentKind = "payment" | "refund";
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+
+export interface StartInfo {
+  id: string;
+  kind: PaymentKind;
+  terminalId: string;
+  amount: number;
+  currency: string;
+  captureMode?: CaptureMode;
+  tipsAmount?: number;
+  cashbackAmount?: number;
+  /** Who started it (a Node-RED node id), to route the outcome back after a restart. */
+  owner?: string;
+  /** JSON-safe context kept with the payment (e.g. the part of the msg to restore). */
+  ctx?: JsonValue;
+}
+
+export type JournalEntry =
+  | ({ t: "start"; ts: number } & StartInfo)
+  | { t: "rejected"; ts: number; id: string; reason: string }
+  | { t: "step"; ts: number; id: string; value: string }
+  | { t: "state"; ts: number; id: string; status: string; amount?: number }
+  | { t: "record"; ts: number; id: string; record: JsonObject }
+  | { t: "emit"; ts: number; id: string }
+  | { t: "done"; ts: number; id: string }
+  | { t: "snap"; ts: number; p: JournalPayment }
+  | { t: "seen"; ts: number; ids: string[] };
+
+/** Everything known about one payment, folded from its entries. */
+export interface JournalPayment {
+  id: string;
+  kind?: PaymentKind;
+  terminalId?: string;
+  amount?: number;
+  currency?: string;
+  captureMode?: CaptureMode;
+  tipsAmount?: number;
+  cashbackAmount?: number;
+  owner?: string;
+  ctx?: JsonValue;
+  startedAt?: number;
+  lastStep?: string;
+  status?: string;
+  record?: JsonObject;
+  recordedAt?: number;
+  rejected?: string;
+  /** The outcome was about to be handed over (a crash after this may have delivered it). */
+  emitting?: boolean;
+  deliveredAt?: number;
+  updatedAt: number;
+}
+
+export interface JournalOptions {
+  dir: string;
+  /** The identity the file belongs to (account, URL, epos-id): one file per EPOS identity. */
+  identity: { eposId: string; accountName?: string; url?: string };
+  segmentBytes?: number;
+  retentionDays?: number;
+  maxSegments?: number;
+  memoryWindow?: number;
+  /** Called for a line that could not be read (a torn tail is repaired, not reported). */
+  onWarning?: (message: string) => void;
+}
+
+/** A payment whose lifecycle is over and whose outcome reached the flow. */
+export function isClosed(p: JournalPayment): boolean {
+  return p.rejected !== undefined || p.deliveredAt !== undefined;
+}
+
+function fold(p: JournalPayment, e: JournalEntry): void {
+  p.updatedAt = e.ts;
+  switch (e.t) {
+    case "start": {
+      const { t: _t, ts, ...info } = e;
+      Object.assign(p, info, { startedAt: ts });
+      break;
+    }
+    case "rejected":
+      p.rejected = e.reason;
+      break;
+    case "step":
+      p.lastStep = e.value;
+      break;
+    case "state":
+      p.status = e.status;
+      if (e.amount !== undefined) p.amount = e.amount;
+      break;
+    case "record":
+      p.record = e.record;
+      p.recordedAt = e.ts;
+      if (typeof e.record.status === "string") p.status = e.record.status;
+      break;
+    case "emit":
+      p.emitting = true;
+      break;
+    case "done":
+      p.deliveredAt = e.ts;
+      p.emitting = false;
+      break;
+    default:
+      break;
+  }
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 40);
+}
+
+export class Journal {
+  private readonly open = new Map<string, JournalPayment>();
+  private readonly finished = new Map<string, JournalPayment>();
+  /** Recorded ids beyond the finished window, carried across rotations for deduplication. */
+  private readonly seen = new Map<string, true>();
+  private file!: AppendFile;
+  private readonly base: string;
+  private readonly segmentBytes: number;
+  private readonly retentionMs: number;
+  private readonly maxSegments: number;
+  private readonly memoryWindow: number;
+  private rotating: Promise<void> | null = null;
+  private segmentNo = 0;
+  readonly path: string;
+  /** Lines skipped while loading (not counting a repaired torn tail). */
+  skippedLines = 0;
+  repairedTail = false;
+
+  private constructor(private readonly opts: JournalOptions) {
+    const id = opts.identity;
+    const hash = createHash("sha256").update(`${id.url ?? ""}\n${id.accountName ?? ""}\n${id.eposId}`).digest("hex").slice(0, 10);
+    this.base = path.join(opts.dir, `pac-journal-${safeName(id.eposId)}-${hash}`);
+    this.path = `${this.base}.jsonl`;
+    this.segmentBytes = opts.segmentBytes ?? 16 * 1024 * 1024;
+    this.retentionMs = (opts.retentionDays ?? 90) * 86_400_000;
+    this.maxSegments = opts.maxSegments ?? 40;
+    this.memoryWindow = opts.memoryWindow ?? 5000;
+  }
+
+  /** Open (creating the directory and file if needed) and load the active segment. */
+  static async open(opts: JournalOptions): Promise<Journal> {
+    const j = new Journal(opts);
+    await fs.promises.mkdir(opts.dir, { recursive: true });
+    await j.load();
+    j.file = new AppendFile(j.path);
+    j.segmentNo = j.segments().reduce((m, s) => Math.max(m, s.no), 0);
+    return j;
+  }
+
+  private async load(): Promise<void> {
+    let text: string;
+    try {
+      text = await fs.promises.readFile(this.path, "utf8");
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw e;
+    }
+    let start = 0;
+    let goodEnd = 0;
+    while (start < text.length) {
+      const nl = text.indexOf("\n", start);
+      if (nl === -1) {
+        // A last line without its newline was torn by a crash mid-write: drop it.
+        this.repairedTail = true;
+        break;
+      }
+      const line = text.slice(start, nl);
+      start = nl + 1;
+      goodEnd = start;
+      if (line.trim() === "") continue;
+      let entry: JournalEntry;
+      try {
+        entry = JSON.parse(line) as JournalEntry;
+      } catch {
+        this.skippedLines++;
+        this.opts.onWarning?.(`journal ${this.path}: skipped an unreadable line`);
+        continue;
+      }
+      this.apply(entry);
+    }
+    if (this.repairedTail) {
+      await fs.promises.truncate(this.path, Buffer.byteLength(text.slice(0, goodEnd)));
+    }
+  }
+
+  private apply(e: JournalEntry): void {
+    if (e.t === "seen") {
+      for (const id of e.ids) this.seen.set(id, true);
+      return;
+    }
+    if (e.t === "snap") {
+      this.place({ ...e.p });
+      return;
+    }
+    const p = this.open.get(e.id) ?? this.finished.get(e.id) ?? { id: e.id, updatedAt: e.ts };
+    fold(p, e);
+    this.place(p);
+  }
+
+  /** Keep p in the open map, or in the bounded window of finished payments. */
+  private place(p: JournalPayment): void {
+    if (isClosed(p)) {
+      this.open.delete(p.id);
+      this.finished.delete(p.id);
+      this.finished.set(p.id, p);
+      if (this.finished.size > this.memoryWindow) {
+        const oldest = this.finished.values().next().value as JournalPayment;
+        this.finished.delete(oldest.id);
+        if (oldest.recordedAt !== undefined) this.remember(oldest.id);
+      }
+    } else {
+      this.open.set(p.id, p);
+    }
+  }
+
+  private remember(id: string): void {
+    this.seen.set(id, true);
+    if (this.seen.size > this.memoryWindow * 4) this.seen.delete(this.seen.keys().next().value as string);
+  }
+
+  /** Append one entry; `durable` waits for fsync (group-committed). */
+  async write(entry: JournalEntry, durable: boolean): Promise<void> {
+    this.apply(entry);
+    if (this.rotating) await this.rotating;
+    await this.file.append(JSON.stringify(entry), durable);
+    if (this.file.bytes > this.segmentBytes && !this.rotating) {
+      this.rotating = this.rotate().finally(() => {
+        this.rotating = null;
+      });
+    }
+  }
+
+  get(id: string): JournalPayment | undefined {
+    return this.open.get(id) ?? this.finished.get(id);
+  }
+
+  /** Known as recorded (deduplication of Dojo's redeliveries). */
+  isRecorded(id: string): boolean {
+    const p = this.get(id);
+    // A synthetic "not created" entry is not Dojo's record: a late real one must still be taken.
+    return (p !== undefined && p.recordedAt !== undefined && p.record?.notCreated !== true) || this.seen.has(id);
+  }
+
+  /** Payments whose lifecycle or delivery is not finished. */
+  openPayments(): JournalPayment[] {
+    return [...this.open.values()];
+  }
+
+  /** Recent finished payments, newest last (bounded by memoryWindow). */
+  recent(): JournalPayment[] {
+    return [...this.finished.values()];
+  }
+
+  get memorySize(): { open: number; finished: number; seen: number } {
+    return { open: this.open.size, finished: this.finished.size, seen: this.seen.size };
+  }
+
+  private segments(): { no: number; file: string }[] {
+    const dir = path.dirname(this.base);
+    const prefix = path.basename(this.base) + ".";
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return [];
+    }
+    return names
+      .filter((n) => n.startsWith(prefix) && /^\d+\.jsonl$/.test(n.slice(prefix.length)))
+      .map((n) => ({ no: Number(n.slice(prefix.length).split(".")[0]), file: path.join(dir, n) }))
+      .sort((a, b) => a.no - b.no);
+  }
+
+  /** Move the active file aside and start a new one with a snapshot of what is still open. */
+  private async rotate(): Promise<void> {
+    await this.file.close();
+    this.segmentNo++;
+    const rotated = `${this.base}.${this.segmentNo}.jsonl`;
+    await fs.promises.rename(this.path, rotated);
+    const now = Date.now();
+    const lines: string[] = [];
+    for (const p of this.open.values()) lines.push(JSON.stringify({ t: "snap", ts: now, p }));
+    const ids = [...this.finished.keys(), ...this.seen.keys()].filter((id) => this.isRecorded(id));
+    if (ids.length) lines.push(JSON.stringify({ t: "seen", ts: now, ids }));
+    const tmp = `${this.path}.tmp`;
+    await fs.promises.writeFile(tmp, lines.length ? lines.join("\n") + "\n" : "");
+    const fh = await fs.promises.open(tmp, "r+");
+    await fh.sync();
+    await fh.close();
+    await fs.promises.rename(tmp, this.path);
+    syncDir(path.dirname(this.path));
+    this.file = new AppendFile(this.path);
+    this.applyRetention(now);
+  }
+
+  private applyRetention(now: number): void {
+    const segs = this.segments();
+    segs.forEach((s, i) => {
+      let tooOld = false;
+      try {
+        tooOld = now - fs.statSync(s.file).mtimeMs > this.retentionMs;
+      } catch {
+        return;
+      }
+      if (tooOld || segs.length - i > this.maxSegments) {
+        try {
+          fs.unlinkSync(s.file);
+        } catch {
+          /* already gone */
+        }
+      }
+    });
+  }
+
+  /**
+   * Payments started or recorded between from and to (epoch ms), read from every segment: for
+   * end-of-day reports. Folded per payment; the newest information wins.
+   */
+  async query(from: number, to: number): Promise<JournalPayment[]> {
+    const files = [...this.segments().map((s) => s.file), this.path];
+    const byId = new Map<string, JournalPayment>();
+    for (const file of files) {
+      let text: string;
+      try {
+        text = await fs.promises.readFile(file, "utf8");
+      } catch {
+        continue;
+      }
+      for (const line of text.split("\n")) {
+        if (!line) continue;
+        let e: JournalEntry;
+        try {
+          e = JSON.parse(line) as JournalEntry;
+        } catch {
+          continue;
+        }
+        if (e.t === "seen") continue;
+        if (e.t === "snap") {
+          byId.set(e.p.id, { ...e.p });
+          continue;
+        }
+        const p = byId.get(e.id) ?? { id: e.id, updatedAt: e.ts };
+        fold(p, e);
+        byId.set(e.id, p);
+      }
+    }
+    return [...byId.values()].filter((p) => {
+      const at = p.startedAt ?? p.recordedAt ?? p.updatedAt;
+      return at >= from && at <= to;
+    });
+  }
+
+  close(): Promise<void> {
+    return (this.rotating ?? Promise.resolve()).then(() => this.file.close());
+  }
+}

@@ -1,0 +1,603 @@
+/**
+ * The managed PAC client: one connection, request correlation, the payment trackers, the inbound
+ * requests Dojo sends (notifications, signature questions, records) and the durable journal.
+ * Create* is never re-sent automatically; unfinished payments are followed up with GetPayment.
+ */
+import { EventEmitter } from "node:events";
+import { randomUUID } from "node:crypto";
+import {
+  CAPTURE_MODE,
+  CaptureMode,
+  ConnectedTerminalsResult,
+  CardInfo,
+  ERROR_CODE,
+  Frame,
+  FrameError,
+  JsonObject,
+  METHOD,
+  PaymentState,
+  RpcId,
+  SUCCESS_STATUSES,
+  TerminalInfo,
+  encodeError,
+  encodeResult,
+  readAmountResult,
+  readNotification,
+  readPaymentState,
+  readRecord,
+  readSignatureRequest,
+  readTerminalInfo,
+  readTerminals,
+  CreateAck,
+  readPaymentId,
+  readTerminalId,
+  PAYMENT_STATUS,
+  FINAL_STATUSES,
+} from "../protocol";
+import { ConnectionOptions, ConnectionState, ManagedConnection, StateInfo, WireEvent } from "./connection";
+import { PacError } from "./errors";
+import { Journal, JournalOptions, JournalPayment, JsonValue, PaymentKind, StartInfo } from "./journal";
+import { PaymentTracker, SignaturePolicy } from "./payment";
+import { RpcChannel } from "./rpc";
+import { checkAmount, invalid, isCaptureMode, isCurrency, isPaymentId, isTerminalId } from "./validate";
+
+export interface PacClientOptions extends ConnectionOptions {
+  /** Directory of the journal (one file per EPOS identity inside it). */
+  journalDir: string;
+  /** Per-request timeout (default 30 s). */
+  requestTimeoutMs?: number;
+  /** Policy for signature questions about payments we did not start, or unanswered "ask" ones. */
+  defaultSignaturePolicy?: "accept" | "decline";
+  /** Answer an "ask" question this long before Dojo's own timeout runs out (default 3 s). */
+  signatureMarginMs?: number;
+  /** While payments are unresolved, follow them up this often (default 30 s). */
+  followUpMs?: number;
+  journal?: Omit<JournalOptions, "dir" | "identity">;
+}
+
+export interface StartRequest {
+  /** Generated (UUID) when absent. */
+  paymentId?: string;
+  terminalId: string;
+  amount: number;
+  currency: string;
+  owner?: string;
+  ctx?: JsonValue;
+  signature?: SignaturePolicy;
+}
+export interface PaymentRequest extends StartRequest {
+  captureMode?: CaptureMode;
+  tipsAmount?: number;
+  cashbackAmount?: number;
+}
+export type RefundRequest = StartRequest;
+
+export interface NotificationEvent {
+  paymentId: string;
+  terminalId: string;
+  notification: string;
+  owner?: string;
+  raw: JsonObject;
+}
+
+export interface SignatureQuestion {
+  paymentId: string;
+  terminalId: string;
+  receiptLines: string[];
+  /** Seconds Dojo gives for the answer. */
+  timeout: number;
+  owner?: string;
+}
+
+/** The one final outcome of a payment or refund. */
+export interface PaymentOutcome {
+  paymentId: string;
+  kind?: PaymentKind;
+  terminalId: string;
+  status: string;
+  successful: boolean;
+  amount?: number;
+  currency?: string;
+  captureMode?: CaptureMode;
+  authCode?: string;
+  card?: CardInfo;
+  /** What Dojo sent in RecordPayment/RecordRefund. */
+  record?: JsonObject;
+  owner?: string;
+  ctx?: JsonValue;
+  /** Not started by this EPOS (or its journal does not know it). */
+  foreign: boolean;
+  /** Dojo never received the Create* (lost before it arrived): nothing was charged. */
+  notCreated: boolean;
+  /** Possibly handed over already before a crash. */
+  redelivered: boolean;
+}
+
+export interface RecordEvent {
+  paymentId: string;
+  kind: PaymentKind;
+  record: JsonObject;
+  foreign: boolean;
+}
+
+export interface PacClientEvents {
+  state: [state: ConnectionState, info: StateInfo];
+  notification: [event: NotificationEvent];
+  signature: [question: SignatureQuestion];
+  record: [event: RecordEvent];
+  outcome: [outcome: PaymentOutcome];
+  wire: [event: WireEvent];
+  warning: [message: string];
+}
+
+interface OpenQuestion {
+  requestId: RpcId;
+  timer: NodeJS.Timeout;
+}
+
+export class PacClient extends EventEmitter<PacClientEvents> {
+  readonly connection: ManagedConnection;
+  private readonly rpc: RpcChannel;
+  private readonly trackers = new Map<string, PaymentTracker>();
+  private readonly questions = new Map<string, OpenQuestion>();
+  /** Records being made durable: a redelivery during the fsync waits for the same write. */
+  private readonly storing = new Map<string, Promise<void>>();
+  private followUpTimer: NodeJS.Timeout | null = null;
+  private closing = false;
+  requestTimeoutMs: number;
+
+  private constructor(
+    private readonly opts: PacClientOptions,
+    readonly journal: Journal,
+  ) {
+    super();
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.connection = new ManagedConnection(opts);
+    this.rpc = new RpcChannel(this.connection, () => this.requestTimeoutMs);
+    this.connection.on("state", (s, info) => this.onState(s, info));
+    this.connection.on("frame", (f) => this.onFrame(f));
+    this.connection.on("frame-error", (e) => this.onFrameError(e));
+    this.connection.on("wire", (w) => this.emit("wire", w));
+    // Payments left unfinished by an earlier process are followed up once connected.
+    for (const p of journal.openPayments()) {
+      if (p.recordedAt !== undefined || p.rejected !== undefined || !p.kind) continue;
+      this.trackers.set(p.id, new PaymentTracker(startInfoOf(p), "accept", "unknown"));
+    }
+  }
+
+  /** Open the journal and build the client; call start() to connect. */
+  static async open(opts: PacClientOptions): Promise<PacClient> {
+    const journal = await Journal.open({
+      ...opts.journal,
+      dir: opts.journalDir,
+      identity: { eposId: opts.eposId, accountName: opts.accountName, url: opts.url },
+    });
+    return new PacClient(opts, journal);
+  }
+
+  get state(): ConnectionState {
+    return this.connection.state;
+  }
+
+  start(): void {
+    this.connection.start();
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.followUpTimer) clearTimeout(this.followUpTimer);
+    this.followUpTimer = null;
+    for (const q of this.questions.values()) clearTimeout(q.timer);
+    this.questions.clear();
+    await this.connection.close();
+    this.rpc.failAll("client closed");
+    await Promise.allSettled([...this.storing.values()]);
+    await this.journal.close();
+  }
+
+  // ---- EPOS -> Dojo operations --------------------------------------------------------------
+
+  createPayment(req: PaymentRequest): Promise<CreateAck> {
+    const captureMode = req.captureMode ?? CAPTURE_MODE.AUTO;
+    const info = this.startInfo("payment", req);
+    if (!isCaptureMode(captureMode)) throw invalid(`captureMode must be AUTO or MANUAL, got ${JSON.stringify(captureMode)}`);
+    checkAmount("tipsAmount", req.tipsAmount, true);
+    checkAmount("cashbackAmount", req.cashbackAmount, true);
+    info.captureMode = captureMode;
+    if (req.tipsAmount) info.tipsAmount = req.tipsAmount;
+    if (req.cashbackAmount) info.cashbackAmount = req.cashbackAmount;
+    return this.startTransaction(info, req.signature ?? "accept");
+  }
+
+  createRefund(req: RefundRequest): Promise<CreateAck> {
+    return this.startTransaction(this.startInfo("refund", req), req.signature ?? "accept");
+  }
+
+  private startInfo(kind: PaymentKind, req: StartRequest): StartInfo {
+    const id = req.paymentId ?? randomUUID();
+    if (!isPaymentId(id)) throw invalid(`paymentId must be 1-64 letters, digits, "-", "_", "." or ":", got ${JSON.stringify(id)}`);
+    if (!isTerminalId(req.terminalId)) throw invalid(`terminalId must be a terminal id such as "01234567", got ${JSON.stringify(req.terminalId)}`, id);
+    checkAmount("amount", req.amount);
+    if (!isCurrency(req.currency)) throw invalid(`currency must be an ISO 4217 code such as "GBP", got ${JSON.stringify(req.currency)}`, id);
+    if (this.trackers.has(id) || this.journal.get(id) || this.journal.isRecorded(id)) {
+      throw invalid(`paymentId ${id} was already used: every payment needs a new id`, id);
+    }
+    const info: StartInfo = { id, kind, terminalId: req.terminalId, amount: req.amount, currency: req.currency };
+    if (req.owner !== undefined) info.owner = req.owner;
+    if (req.ctx !== undefined) info.ctx = req.ctx;
+    return info;
+  }
+
+  private async startTransaction(info: StartInfo, signature: SignaturePolicy): Promise<CreateAck> {
+    if (!this.connection.isOpen) {
+      throw new PacError("NOT_CONNECTED", `not connected to Dojo (${this.connection.state}): payment ${info.id} was not sent`, { paymentId: info.id });
+    }
+    const tracker = new PaymentTracker(info, signature);
+    this.trackers.set(info.id, tracker);
+    // Journaled durably before it is sent: after a crash we know to follow it up.
+    await this.journal.write({ t: "start", ts: Date.now(), ...info }, true);
+    const method = info.kind === "refund" ? METHOD.createRefund : METHOD.createPayment;
+    const params =
+      info.kind === "refund"
+        ? { paymentId: info.id, terminalId: info.terminalId, baseAmount: info.amount, currency: info.currency }
+        : {
+            paymentId: info.id,
+            terminalId: info.terminalId,
+            captureMode: info.captureMode,
+            baseAmount: info.amount,
+            currency: info.currency,
+            tipsAmount: info.tipsAmount,
+            cashbackAmount: info.cashbackAmount,
+          };
+    try {
+      const result = await this.rpc.request(method, params, info.id);
+      tracker.to("running");
+      return { paymentId: readPaymentId(result) ?? info.id, terminalId: readTerminalId(result) ?? info.terminalId };
+    } catch (e) {
+      const err = e as PacError;
+      if (err.code === "REMOTE" || err.code === "NOT_CONNECTED") {
+        // Dojo refused it, or it never left: nothing runs on the terminal.
+        if (tracker.to("rejected")) {
+          this.trackers.delete(info.id);
+          await this.journal.write({ t: "rejected", ts: Date.now(), id: info.id, reason: err.message }, false).catch(() => undefined);
+        }
+      } else if (tracker.to("unknown")) {
+        this.scheduleFollowUp(0);
+      }
+      throw err;
+    }
+  }
+
+  async capturePayment(paymentId: string, amount: number): Promise<{ paymentId: string; status: string; amount: number }> {
+    return this.changeAmount(METHOD.capturePayment, paymentId, amount, PAYMENT_STATUS.CAPTURED);
+  }
+
+  async updatePayment(paymentId: string, amount: number): Promise<{ paymentId: string; status: string; amount: number }> {
+    return this.changeAmount(METHOD.updatePayment, paymentId, amount, PAYMENT_STATUS.AUTHORIZED);
+  }
+
+  private async changeAmount(
+    method: typeof METHOD.capturePayment | typeof METHOD.updatePayment,
+    paymentId: string,
+    amount: number,
+    status: string,
+  ): Promise<{ paymentId: string; status: string; amount: number }> {
+    if (!isPaymentId(paymentId)) throw invalid(`paymentId must be the id of a pre-authorised payment, got ${JSON.stringify(paymentId)}`);
+    checkAmount("amount", amount);
+    const r = readAmountResult(await this.rpc.request(method, { paymentId, baseAmount: amount }, paymentId));
+    const final = { paymentId, status, amount: r.baseAmount ?? amount };
+    await this.journal.write({ t: "state", ts: Date.now(), id: paymentId, status, amount: final.amount }, true);
+    return final;
+  }
+
+  /** Cancel while the terminal asks for the card, or reverse an authorised pre-auth. */
+  async cancelPayment(paymentId: string, terminalId?: string): Promise<{ paymentId: string; terminalId: string }> {
+    if (!isPaymentId(paymentId)) throw invalid(`paymentId must be the id of the payment to cancel, got ${JSON.stringify(paymentId)}`);
+    const known = this.trackers.get(paymentId)?.info.terminalId ?? this.journal.get(paymentId)?.terminalId;
+    const tid = terminalId ?? known;
+    if (!isTerminalId(tid)) {
+      throw invalid(`terminalId is needed to cancel ${paymentId}: the journal does not know this payment`, paymentId);
+    }
+    const r = await this.rpc.request(METHOD.cancelPayment, { paymentId, terminalId: tid }, paymentId);
+    return { paymentId: readPaymentId(r) ?? paymentId, terminalId: readTerminalId(r) ?? tid };
+  }
+
+  async getPayment(paymentId: string): Promise<PaymentState> {
+    if (!isPaymentId(paymentId)) throw invalid(`paymentId must be a payment id, got ${JSON.stringify(paymentId)}`);
+    const { raw: _raw, ...state } = readPaymentState(await this.rpc.request(METHOD.getPayment, { paymentId }, paymentId));
+    return state;
+  }
+
+  async connectedTerminals(): Promise<TerminalInfo[]> {
+    const r = await this.rpc.request(METHOD.connectedTerminals, {});
+    return readTerminals(r as ConnectedTerminalsResult & JsonObject);
+  }
+
+  async terminalDetails(terminalId: string): Promise<TerminalInfo> {
+    if (!isTerminalId(terminalId)) throw invalid(`terminalId must be a terminal id such as "01234567", got ${JSON.stringify(terminalId)}`);
+    return readTerminalInfo(await this.rpc.request(METHOD.terminalDetails, { terminalId }));
+  }
+
+  /** Answer an open signature question; false when there is none for this payment. */
+  answerSignature(paymentId: string, accepted: boolean): boolean {
+    const q = this.questions.get(paymentId);
+    if (!q) return false;
+    clearTimeout(q.timer);
+    this.questions.delete(paymentId);
+    this.connection.send(encodeResult(q.requestId, METHOD.signatureVerification, { paymentId, accepted }));
+    return true;
+  }
+
+  /** Where a payment stands, when this client is following it. */
+  tracked(paymentId: string): { phase: string; lastStep?: string; info: StartInfo } | undefined {
+    const t = this.trackers.get(paymentId);
+    return t ? { phase: t.phase, lastStep: t.lastStep, info: t.info } : undefined;
+  }
+
+  get unresolved(): number {
+    return this.trackers.size;
+  }
+
+  // ---- outcome delivery ---------------------------------------------------------------------
+
+  /** Final outcomes not yet handed to the flow (e.g. recorded before a restart). */
+  undelivered(): PaymentOutcome[] {
+    return this.journal
+      .openPayments()
+      .filter((p) => p.recordedAt !== undefined && p.deliveredAt === undefined)
+      .map((p) => outcomeOf(p, p.emitting === true));
+  }
+
+  /**
+   * Hand an outcome over exactly once: "emit" is made durable before handOver runs and "done"
+   * after; a crash between the two re-offers it marked `redelivered`.
+   */
+  async deliver(paymentId: string, handOver: () => void): Promise<boolean> {
+    const p = this.journal.get(paymentId);
+    if (p?.deliveredAt !== undefined) return false;
+    await this.journal.write({ t: "emit", ts: Date.now(), id: paymentId }, true);
+    handOver();
+    await this.journal.write({ t: "done", ts: Date.now(), id: paymentId }, false);
+    return true;
+  }
+
+  // ---- inbound ----------------------------------------------------------------------------
+
+  private onState(state: ConnectionState, info: StateInfo): void {
+    if (state === "reconnecting" || state === "displaced" || state === "auth-failed" || state === "closing") {
+      this.rpc.failAll(info.reason ?? state);
+      for (const q of this.questions.values()) clearTimeout(q.timer);
+      this.questions.clear();
+    }
+    if (state === "open") this.scheduleFollowUp(0);
+    this.emit("state", state, info);
+  }
+
+  private onFrame(frame: Frame): void {
+    switch (frame.kind) {
+      case "response":
+        if (!this.rpc.settle(frame.id, frame.result, null)) this.warn(`response to unknown request id ${String(frame.id)} ignored`);
+        return;
+      case "error":
+        if (!this.rpc.settle(frame.id, null, frame.error)) this.warn(`error for unknown request id ${String(frame.id)}: ${frame.error.message}`);
+        return;
+      case "notification":
+        if (frame.method === METHOD.terminalNotification) this.onNotification(frame.params);
+        else this.warn(`unknown notification ${frame.method} ignored`);
+        return;
+      case "request":
+        this.onRequest(frame.id, frame.method, frame.params);
+        return;
+    }
+  }
+
+  private onFrameError(e: FrameError): void {
+    this.warn(`unreadable frame from Dojo: ${e.message}`);
+    // Answer a request we could not read, so Dojo does not wait on it.
+    if (e.id !== null) this.connection.send(encodeError(e.id, e.problem === "not-json" ? "PARSE_ERROR" : "INVALID_REQUEST"));
+  }
+
+  private onRequest(id: RpcId, method: string, params: JsonObject): void {
+    switch (method) {
+      case METHOD.recordPayment:
+      case METHOD.recordRefund:
+        this.onRecord(id, method === METHOD.recordRefund ? "refund" : "payment", params);
+        return;
+      case METHOD.signatureVerification:
+        this.onSignature(id, params);
+        return;
+      default:
+        this.connection.send(encodeError(id, "METHOD_NOT_FOUND", `this EPOS does not handle ${method}`));
+    }
+  }
+
+  private onNotification(params: JsonObject): void {
+    const n = readNotification(params);
+    const t = this.trackers.get(n.paymentId);
+    if (t) {
+      t.lastStep = n.notificationValue;
+      if (t.phase === "unknown" || t.phase === "creating") t.to("running");
+      this.journal
+        .write({ t: "step", ts: Date.now(), id: n.paymentId, value: n.notificationValue }, false)
+        .catch((e: Error) => this.warn(`journal: ${e.message}`));
+    }
+    this.emit("notification", {
+      paymentId: n.paymentId,
+      terminalId: n.terminalId,
+      notification: n.notificationValue,
+      owner: t?.info.owner,
+      raw: n.raw,
+    });
+  }
+
+  private onSignature(id: RpcId, params: JsonObject): void {
+    const q = readSignatureRequest(params);
+    const t = this.trackers.get(q.paymentId);
+    const policy: SignaturePolicy = t?.signature ?? this.opts.defaultSignaturePolicy ?? "accept";
+    const reply = (accepted: boolean): void => {
+      this.connection.send(encodeResult(id, METHOD.signatureVerification, { paymentId: q.paymentId, accepted }));
+    };
+    if (policy !== "ask" || !q.paymentId) {
+      reply(policy !== "decline");
+      return;
+    }
+    const prior = this.questions.get(q.paymentId);
+    if (prior) clearTimeout(prior.timer);
+    // Unanswered questions get the default before Dojo's own timeout (no answer means accepted).
+    const waitMs = Math.max(0, q.timeout * 1000 - (this.opts.signatureMarginMs ?? 3000));
+    const timer = setTimeout(() => {
+      this.questions.delete(q.paymentId);
+      reply((this.opts.defaultSignaturePolicy ?? "accept") === "accept");
+    }, waitMs);
+    this.questions.set(q.paymentId, { requestId: id, timer });
+    this.emit("signature", {
+      paymentId: q.paymentId,
+      terminalId: q.terminalId,
+      receiptLines: q.receiptLines,
+      timeout: q.timeout,
+      owner: t?.info.owner,
+    });
+  }
+
+  private onRecord(id: RpcId, kind: PaymentKind, params: JsonObject): void {
+    const rec = readRecord(params);
+    const method = kind === "refund" ? METHOD.recordRefund : METHOD.recordPayment;
+    const ack = (): void => {
+      this.connection.send(encodeResult(id, method, { paymentId: rec.paymentId }));
+    };
+    if (!rec.paymentId) {
+      this.connection.send(encodeError(id, "INVALID_PARAMS", "record without paymentId"));
+      return;
+    }
+    const inFlight = this.storing.get(rec.paymentId);
+    if (inFlight) {
+      inFlight.then(ack, () => undefined);
+      return;
+    }
+    if (this.journal.isRecorded(rec.paymentId)) {
+      ack(); // a redelivery: acknowledged again, not emitted again
+      return;
+    }
+    const { raw } = rec;
+    const store = this.journal.write({ t: "record", ts: Date.now(), id: rec.paymentId, record: raw }, true);
+    this.storing.set(rec.paymentId, store);
+    store.then(
+      () => {
+        this.storing.delete(rec.paymentId);
+        ack(); // only once the record is on disk
+        this.afterRecord(kind, rec.paymentId, raw);
+      },
+      (e: Error) => {
+        // Not acknowledged: Dojo will deliver it again.
+        this.storing.delete(rec.paymentId);
+        this.warn(`journal could not store the record of ${rec.paymentId}: ${e.message}`);
+      },
+    );
+  }
+
+  private afterRecord(kind: PaymentKind, paymentId: string, raw: JsonObject): void {
+    const t = this.trackers.get(paymentId);
+    const p = this.journal.get(paymentId);
+    const foreign = !t && !p?.kind;
+    this.emit("record", { paymentId, kind, record: raw, foreign });
+    if (t && !t.to("recorded")) return;
+    this.trackers.delete(paymentId);
+    const outcome = p ? outcomeOf(p, false) : outcomeOf({ id: paymentId, kind, record: raw, updatedAt: Date.now() }, false);
+    outcome.foreign = foreign;
+    this.emit("outcome", outcome);
+  }
+
+  // ---- follow-up of unfinished payments ----------------------------------------------------
+
+  private scheduleFollowUp(delayMs: number): void {
+    if (this.closing || this.followUpTimer) return;
+    this.followUpTimer = setTimeout(() => {
+      this.followUpTimer = null;
+      void this.followUp();
+    }, delayMs);
+  }
+
+  private async followUp(): Promise<void> {
+    if (!this.connection.isOpen) return;
+    const due = [...this.trackers.values()].filter((t) => t.needsFollowUp);
+    await Promise.all(due.map((t) => this.followUpOne(t)));
+    if ([...this.trackers.values()].some((t) => t.phase === "unknown")) {
+      this.scheduleFollowUp(this.opts.followUpMs ?? 30_000);
+    }
+  }
+
+  private async followUpOne(t: PaymentTracker): Promise<void> {
+    try {
+      const state = await this.getPayment(t.id);
+      if (FINAL_STATUSES.has(state.status)) {
+        if (t.to("awaiting-record") || t.phase === "awaiting-record") {
+          await this.journal.write({ t: "state", ts: Date.now(), id: t.id, status: state.status }, false);
+        }
+      } else if (t.phase === "unknown") {
+        t.to("running");
+      }
+      if (state.lastNotification) t.lastStep = state.lastNotification;
+    } catch (e) {
+      const err = e as PacError;
+      if (err.remote?.code === ERROR_CODE.PAYMENT_NOT_FOUND && t.phase === "unknown" && t.to("not-created")) {
+        this.trackers.delete(t.id);
+        const p = this.journal.get(t.id);
+        await this.journal
+          .write({ t: "state", ts: Date.now(), id: t.id, status: PAYMENT_STATUS.FAILED }, true)
+          .catch(() => undefined);
+        // "Recorded" in our journal as final so it is delivered like any other outcome.
+        await this.journal
+          .write({ t: "record", ts: Date.now(), id: t.id, record: { status: PAYMENT_STATUS.FAILED, notCreated: true } }, true)
+          .catch(() => undefined);
+        const outcome = outcomeOf(this.journal.get(t.id) ?? p ?? { id: t.id, updatedAt: Date.now() }, false);
+        this.emit("outcome", outcome);
+      } else if (err.code !== "CONNECTION_LOST" && err.code !== "NOT_CONNECTED" && err.code !== "CLOSED") {
+        this.warn(`follow-up of payment ${t.id} failed: ${err.message}`);
+      }
+    }
+  }
+
+  private warn(message: string): void {
+    this.emit("warning", this.connection.redact(message));
+  }
+}
+
+function startInfoOf(p: JournalPayment): StartInfo {
+  return {
+    id: p.id,
+    kind: p.kind ?? "payment",
+    terminalId: p.terminalId ?? "",
+    amount: p.amount ?? 0,
+    currency: p.currency ?? "",
+    captureMode: p.captureMode,
+    tipsAmount: p.tipsAmount,
+    cashbackAmount: p.cashbackAmount,
+    owner: p.owner,
+    ctx: p.ctx,
+  };
+}
+
+function outcomeOf(p: JournalPayment, redelivered: boolean): PaymentOutcome {
+  const rec = p.record ? readRecord(p.record) : undefined;
+  const notCreated = p.record?.notCreated === true;
+  const status = rec?.status || p.status || "";
+  return {
+    paymentId: p.id,
+    kind: p.kind,
+    terminalId: rec?.terminalId || p.terminalId || "",
+    status,
+    successful: notCreated ? false : rec ? rec.paymentSuccessful || SUCCESS_STATUSES.has(status) : false,
+    amount: rec && rec.baseAmount ? rec.baseAmount : p.amount,
+    currency: rec?.currency || p.currency,
+    captureMode: rec?.captureMode ?? p.captureMode,
+    authCode: rec?.authCode,
+    card: rec?.card,
+    record: notCreated ? undefined : p.record,
+    owner: p.owner,
+    ctx: p.ctx,
+    foreign: !p.kind,
+    notCreated,
+    redelivered,
+  };
+}

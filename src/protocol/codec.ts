@@ -1,0 +1,261 @@
+/**
+ * JSON-RPC framing: parse inbound frames into typed frames (never throwing), encode outbound ones
+ * with only the schema's fields, and read Dojo's payloads tolerantly.
+ */
+import { FIELD, SCHEMA, pickFields, isKnownMethod } from "./schema";
+import type {
+  CardInfo,
+  PaymentState,
+  RecordParams,
+  SignatureVerificationParams,
+  TerminalInfo,
+  TerminalNotificationParams,
+} from "./schema";
+import {
+  ERRORS_UNDER_RESULT,
+  ERROR_CODE,
+  ERROR_MESSAGE,
+  ErrorName,
+  JSONRPC_VERSION,
+  MethodName,
+  errorName,
+  CaptureMode,
+  DEFAULT_SIGNATURE_TIMEOUT_S,
+} from "./wire";
+
+export type RpcId = number | string;
+export type JsonObject = Record<string, unknown>;
+
+export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
+
+export interface RpcErrorInfo {
+  code: number;
+  /** The symbolic name when the code is one the contract lists. */
+  name?: ErrorName;
+  message: string;
+  /** Text for staff (Dojo's `data.userMessage`), not for program logic. */
+  userMessage?: string;
+  data?: JsonObject;
+}
+
+export type Frame =
+  | { kind: "request"; id: RpcId; method: string; params: JsonObject }
+  | { kind: "notification"; method: string; params: JsonObject }
+  | { kind: "response"; id: RpcId; result: JsonObject }
+  | { kind: "error"; id: RpcId | null; error: RpcErrorInfo };
+
+export type FrameProblem = "too-large" | "not-json" | "not-jsonrpc";
+
+/** A frame that could not be read: typed, carrying the id when one could be found. */
+export class FrameError extends Error {
+  constructor(
+    readonly problem: FrameProblem,
+    message: string,
+    readonly id: RpcId | null = null,
+  ) {
+    super(message);
+    this.name = "FrameError";
+  }
+}
+
+export type ParseResult = { ok: true; frame: Frame } | { ok: false; error: FrameError };
+
+const POLLUTING_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+const POLLUTION_HINT = /"(?:__proto__|constructor|prototype)"/;
+
+function dropPollutingKeys(key: string, value: unknown): unknown {
+  return POLLUTING_KEYS.has(key) ? undefined : value;
+}
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function isId(v: unknown): v is RpcId {
+  return (typeof v === "number" && Number.isFinite(v)) || typeof v === "string";
+}
+
+/** Parse one inbound frame. Never throws. */
+export function parseFrame(data: string | Buffer, maxBytes = DEFAULT_MAX_FRAME_BYTES): ParseResult {
+  const size = typeof data === "string" ? Buffer.byteLength(data) : data.length;
+  if (size > maxBytes) {
+    return { ok: false, error: new FrameError("too-large", `frame of ${size} bytes exceeds the ${maxBytes}-byte limit`) };
+  }
+  const text = typeof data === "string" ? data : data.toString("utf8");
+  let value: unknown;
+  try {
+    // Keys that could pollute prototypes are dropped; the reviver is slow, so only when hinted.
+    value = POLLUTION_HINT.test(text) ? JSON.parse(text, dropPollutingKeys) : JSON.parse(text);
+  } catch (e) {
+    return { ok: false, error: new FrameError("not-json", `frame is not JSON: ${(e as Error).message}`) };
+  }
+  if (!isObject(value)) return { ok: false, error: new FrameError("not-jsonrpc", "frame is not a JSON object") };
+  const id = isId(value.id) ? value.id : null;
+  if (value.jsonrpc !== JSONRPC_VERSION) {
+    return { ok: false, error: new FrameError("not-jsonrpc", 'frame lacks "jsonrpc": "2.0"', id) };
+  }
+  if (typeof value.method === "string") {
+    const params = value.params === undefined ? {} : value.params;
+    if (!isObject(params)) return { ok: false, error: new FrameError("not-jsonrpc", "params is not an object", id) };
+    if (value.id === undefined || value.id === null) return { ok: true, frame: { kind: "notification", method: value.method, params } };
+    if (id === null) return { ok: false, error: new FrameError("not-jsonrpc", "request id is neither a number nor a string") };
+    return { ok: true, frame: { kind: "request", id, method: value.method, params } };
+  }
+  if (value.error !== undefined) {
+    return { ok: true, frame: { kind: "error", id, error: readError(value.error) } };
+  }
+  if ("result" in value) {
+    if (id === null) return { ok: false, error: new FrameError("not-jsonrpc", "response without a usable id") };
+    const result = value.result;
+    if (isObject(result) && (typeof result.code === "number" || result[FIELD.errorCode] !== undefined)) {
+      return { ok: true, frame: { kind: "error", id, error: readError(result) } };
+    }
+    return { ok: true, frame: { kind: "response", id, result: isObject(result) ? result : { value: result } } };
+  }
+  return { ok: false, error: new FrameError("not-jsonrpc", "frame is neither a request nor a response", id) };
+}
+
+function readError(raw: unknown): RpcErrorInfo {
+  if (!isObject(raw)) return { code: ERROR_CODE.INTERNAL_ERROR, message: String(raw) };
+  const rawCode = raw.code ?? raw[FIELD.errorCode];
+  const code = typeof rawCode === "number" ? rawCode : Number(rawCode);
+  const data = isObject(raw.data) ? raw.data : undefined;
+  const userMessage = data && typeof data[FIELD.userMessage] === "string"
+    ? (data[FIELD.userMessage] as string)
+    : typeof raw[FIELD.userMessage] === "string" ? (raw[FIELD.userMessage] as string) : undefined;
+  const finiteCode = Number.isFinite(code) ? code : ERROR_CODE.INTERNAL_ERROR;
+  return {
+    code: finiteCode,
+    name: errorName(finiteCode),
+    message: typeof raw.message === "string" ? raw.message : String(raw.message ?? "error"),
+    userMessage,
+    data,
+  };
+}
+
+// ---- encoding ---------------------------------------------------------------------------
+
+/** A request or notification with only the schema's params for that method. */
+export function encodeRequest(id: RpcId | null, method: MethodName, params: object): string {
+  const body = pickFields(params, SCHEMA[method].params);
+  return id === null
+    ? JSON.stringify({ jsonrpc: JSONRPC_VERSION, method, params: body })
+    : JSON.stringify({ jsonrpc: JSONRPC_VERSION, id, method, params: body });
+}
+
+/** A success response with only the schema's result fields for the method being answered. */
+export function encodeResult(id: RpcId, method: MethodName, result: object): string {
+  return JSON.stringify({ jsonrpc: JSONRPC_VERSION, id, result: pickFields(result, SCHEMA[method].result) });
+}
+
+/** An error response, in Dojo's form (under `result`) unless configured otherwise. */
+export function encodeError(id: RpcId | null, name: ErrorName, userMessage?: string, extra?: JsonObject): string {
+  const code = ERROR_CODE[name];
+  const data: JsonObject | undefined = userMessage || extra ? { ...extra, ...(userMessage ? { [FIELD.userMessage]: userMessage } : {}) } : undefined;
+  const err = data ? { code, message: ERROR_MESSAGE[name], data } : { code, message: ERROR_MESSAGE[name] };
+  return JSON.stringify(
+    ERRORS_UNDER_RESULT && id !== null
+      ? { jsonrpc: JSONRPC_VERSION, id, result: err }
+      : { jsonrpc: JSONRPC_VERSION, id, error: err },
+  );
+}
+
+// ---- tolerant readers of Dojo's payloads --------------------------------------------------
+
+function str(v: unknown): string | undefined {
+  return typeof v === "string" ? v : typeof v === "number" ? String(v) : undefined;
+}
+function num(v: unknown): number | undefined {
+  return typeof v === "number" && Number.isFinite(v) ? v : typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : undefined;
+}
+
+/** `terminalId`, or `tid` (accepted temporarily by Dojo). */
+export function readTerminalId(o: JsonObject): string | undefined {
+  return str(o[FIELD.terminalId]) ?? str(o[FIELD.tid]);
+}
+
+/** Copy of an object without keys that could pollute prototypes when spread into another. */
+export function passThrough(o: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const k of Object.keys(o)) if (!POLLUTING_KEYS.has(k)) out[k] = o[k];
+  return out;
+}
+
+export function readNotification(p: JsonObject): TerminalNotificationParams & { raw: JsonObject } {
+  return {
+    paymentId: str(p[FIELD.paymentId]) ?? "",
+    terminalId: readTerminalId(p) ?? "",
+    notificationValue: str(p[FIELD.notificationValue]) ?? "",
+    raw: passThrough(p),
+  };
+}
+
+export function readSignatureRequest(p: JsonObject): SignatureVerificationParams & { raw: JsonObject } {
+  const lines = Array.isArray(p[FIELD.receiptLines]) ? (p[FIELD.receiptLines] as unknown[]).map(String) : [];
+  return {
+    paymentId: str(p[FIELD.paymentId]) ?? "",
+    terminalId: readTerminalId(p) ?? "",
+    timeout: num(p[FIELD.timeout]) ?? DEFAULT_SIGNATURE_TIMEOUT_S,
+    receiptLines: lines,
+    raw: passThrough(p),
+  };
+}
+
+function readCard(v: unknown): CardInfo | undefined {
+  if (!isObject(v)) return undefined;
+  return { scheme: str(v.scheme), last4: str(v.last4) };
+}
+
+export function readRecord(p: JsonObject): RecordParams & { raw: JsonObject } {
+  return {
+    paymentId: str(p[FIELD.paymentId]) ?? "",
+    terminalId: readTerminalId(p) ?? "",
+    captureMode: str(p[FIELD.captureMode]) as CaptureMode | undefined,
+    baseAmount: num(p[FIELD.baseAmount]) ?? 0,
+    tipsAmount: num(p[FIELD.tipsAmount]),
+    cashbackAmount: num(p[FIELD.cashbackAmount]),
+    currency: str(p[FIELD.currency]) ?? "",
+    paymentSuccessful: p[FIELD.paymentSuccessful] === true,
+    status: str(p[FIELD.status]) ?? "",
+    attemptedAt: str(p[FIELD.attemptedAt]),
+    authCode: str(p[FIELD.authCode]),
+    card: readCard(p[FIELD.card]),
+    raw: passThrough(p),
+  };
+}
+
+export function readPaymentState(r: JsonObject): PaymentState & { raw: JsonObject } {
+  return {
+    paymentId: str(r[FIELD.paymentId]) ?? "",
+    terminalId: readTerminalId(r) ?? "",
+    captureMode: str(r[FIELD.captureMode]) as CaptureMode | undefined,
+    status: str(r[FIELD.status]) ?? "",
+    baseAmount: num(r[FIELD.baseAmount]),
+    authorizedAmount: num(r[FIELD.authorizedAmount]),
+    capturedAmount: num(r[FIELD.capturedAmount]),
+    currency: str(r[FIELD.currency]),
+    lastNotification: str(r[FIELD.lastNotification]),
+    raw: passThrough(r),
+  };
+}
+
+export function readTerminalInfo(r: JsonObject): TerminalInfo {
+  const id = readTerminalId(r) ?? "";
+  const tid = str(r[FIELD.tid]);
+  return { terminalId: id, ...(tid !== undefined ? { tid } : {}), status: str(r[FIELD.status]) ?? "" };
+}
+
+export function readTerminals(r: JsonObject): TerminalInfo[] {
+  const list = r[FIELD.terminals];
+  return Array.isArray(list) ? list.filter(isObject).map(readTerminalInfo) : [];
+}
+
+export function readAmountResult(r: JsonObject): { paymentId: string; baseAmount?: number } {
+  return { paymentId: str(r[FIELD.paymentId]) ?? "", baseAmount: num(r[FIELD.baseAmount]) };
+}
+
+export function readPaymentId(r: JsonObject): string | undefined {
+  return str(r[FIELD.paymentId]);
+}
+
+export { isKnownMethod };

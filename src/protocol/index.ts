@@ -1,0 +1,4 @@
+/** The PAC wire contract: every wire name, typed params/results, framing and tolerant readers. */
+export * from "./wire";
+export * from "./schema";
+export * from "./codec";

@@ -1,0 +1,113 @@
+"use strict";
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+require("should");
+const { Journal } = require("../dist/client/journal");
+
+function tmpDir() {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "pac-journal-"));
+}
+const identity = { eposId: "till-1", accountName: "acct", url: "ws://127.0.0.1/x" };
+
+describe("journal", function () {
+  let dir;
+  beforeEach(() => (dir = tmpDir()));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("keeps payments, records and deliveries across a reopen", async () => {
+    let j = await Journal.open({ dir, identity });
+    await j.write({ t: "start", ts: 1, id: "p1", kind: "payment", terminalId: "T1", amount: 100, currency: "GBP", owner: "n1", ctx: { order: 7 } }, true);
+    await j.write({ t: "start", ts: 2, id: "p2", kind: "payment", terminalId: "T1", amount: 200, currency: "GBP" }, true);
+    await j.write({ t: "record", ts: 3, id: "p2", record: { paymentId: "p2", status: "CAPTURED" } }, true);
+    await j.write({ t: "start", ts: 4, id: "p3", kind: "refund", terminalId: "T2", amount: 50, currency: "GBP" }, true);
+    await j.write({ t: "record", ts: 5, id: "p3", record: { paymentId: "p3", status: "REFUNDED" } }, true);
+    await j.write({ t: "emit", ts: 6, id: "p3" }, true);
+    await j.write({ t: "done", ts: 7, id: "p3" }, false);
+    await j.close();
+
+    j = await Journal.open({ dir, identity });
+    const open = j.openPayments().map((p) => p.id).sort();
+    open.should.eql(["p1", "p2"]); // p1 unfinished, p2 recorded but not delivered
+    j.get("p1").ctx.should.eql({ order: 7 });
+    j.get("p1").owner.should.equal("n1");
+    j.isRecorded("p2").should.be.true();
+    j.isRecorded("p3").should.be.true();
+    j.isRecorded("p1").should.be.false();
+    j.get("p3").deliveredAt.should.equal(7);
+    await j.close();
+  });
+
+  it("tolerates a torn last line and repairs the file for further appends", async () => {
+    let j = await Journal.open({ dir, identity });
+    await j.write({ t: "start", ts: 1, id: "p1", kind: "payment", terminalId: "T1", amount: 100, currency: "GBP" }, true);
+    await j.close();
+    fs.appendFileSync(j.path, '{"t":"record","ts":2,"id":"p1","rec');
+    j = await Journal.open({ dir, identity });
+    j.repairedTail.should.be.true();
+    j.isRecorded("p1").should.be.false();
+    await j.write({ t: "record", ts: 3, id: "p1", record: { status: "CAPTURED" } }, true);
+    await j.close();
+    j = await Journal.open({ dir, identity });
+    j.repairedTail.should.be.false();
+    j.skippedLines.should.equal(0);
+    j.isRecorded("p1").should.be.true();
+    await j.close();
+  });
+
+  it("skips a corrupt middle line and reports it", async () => {
+    const j0 = await Journal.open({ dir, identity });
+    await j0.close();
+    fs.writeFileSync(j0.path, '{"t":"start","ts":1,"id":"a","kind":"payment","terminalId":"T","amount":1,"currency":"GBP"}\nnot json\n{"t":"record","ts":2,"id":"a","record":{}}\n');
+    const warnings = [];
+    const j = await Journal.open({ dir, identity, onWarning: (m) => warnings.push(m) });
+    j.skippedLines.should.equal(1);
+    warnings.length.should.equal(1);
+    j.isRecorded("a").should.be.true();
+    await j.close();
+  });
+
+  it("group-commits concurrent durable writes", async () => {
+    const j = await Journal.open({ dir, identity });
+    const writes = [];
+    for (let i = 0; i < 200; i++) {
+      writes.push(j.write({ t: "start", ts: i, id: "c" + i, kind: "payment", terminalId: "T", amount: 1, currency: "GBP" }, true));
+    }
+    await Promise.all(writes);
+    fs.readFileSync(j.path, "utf8").trim().split("\n").length.should.equal(200);
+    await j.close();
+  });
+
+  it("rotates segments, carries open payments and recorded ids over, and answers queries across segments", async () => {
+    let j = await Journal.open({ dir, identity, segmentBytes: 4000, memoryWindow: 10 });
+    await j.write({ t: "start", ts: Date.now(), id: "open-1", kind: "payment", terminalId: "T", amount: 5, currency: "GBP" }, true);
+    for (let i = 0; i < 60; i++) {
+      const id = "f" + i;
+      const ts = Date.now();
+      await j.write({ t: "start", ts, id, kind: "payment", terminalId: "T", amount: 100 + i, currency: "GBP" }, false);
+      await j.write({ t: "record", ts, id, record: { status: i % 2 ? "DECLINED" : "CAPTURED" } }, false);
+      await j.write({ t: "emit", ts, id }, false);
+      await j.write({ t: "done", ts, id }, false);
+    }
+    await j.close();
+    const segs = fs.readdirSync(dir).filter((f) => /\.\d+\.jsonl$/.test(f));
+    segs.length.should.be.above(0);
+    fs.statSync(j.path).size.should.be.below(8000);
+    j = await Journal.open({ dir, identity, segmentBytes: 4000, memoryWindow: 10 });
+    j.openPayments().map((p) => p.id).should.eql(["open-1"]);
+    j.isRecorded("f30").should.be.true(); // beyond the finished window: carried over as a seen id
+    j.isRecorded("f0").should.be.false(); // beyond the dedup window (5 × memoryWindow): on disk only
+    j.memorySize.finished.should.be.belowOrEqual(10);
+    const all = await j.query(0, Date.now() + 1000);
+    all.filter((p) => p.id.startsWith("f")).length.should.equal(60);
+    await j.close();
+  });
+
+  it("uses one file per EPOS identity", async () => {
+    const a = await Journal.open({ dir, identity });
+    const b = await Journal.open({ dir, identity: { ...identity, eposId: "till-2" } });
+    a.path.should.not.equal(b.path);
+    await a.close();
+    await b.close();
+  });
+});
