@@ -172,7 +172,7 @@ describe("client against the simulator (strict mode)", function () {
         { terminalId: T1, amount: 100, currency: "GBP", captureMode: "LATER" },
       ];
       for (const req of bad) {
-        (() => client.createPayment(req)).should.throw({ code: "INVALID_INPUT" });
+        await client.createPayment(req).should.be.rejectedWith({ code: "INVALID_INPUT" });
       }
       await delay(20);
       sim.stats.createPaymentIds.length.should.equal(before);
@@ -180,7 +180,7 @@ describe("client against the simulator (strict mode)", function () {
 
     it("refuses a reused paymentId", async () => {
       await client.createPayment({ terminalId: T1, amount: 100, currency: "GBP", paymentId: "dup-1" });
-      (() => client.createPayment({ terminalId: T2, amount: 100, currency: "GBP", paymentId: "dup-1" })).should.throw({ code: "INVALID_INPUT" });
+      await client.createPayment({ terminalId: T2, amount: 100, currency: "GBP", paymentId: "dup-1" }).should.be.rejectedWith({ code: "INVALID_INPUT" });
     });
 
     it("is NOT_CONNECTED before start", async () => {

@@ -14,6 +14,7 @@ export type PacErrorCode =
   | "AUTH_FAILED"
   | "DISPLACED"
   | "INSECURE_URL"
+  | "JOURNAL" // the journal could not store what must be durable: nothing was sent
   | "CLOSED"; // the client was closed
 
 export class PacError extends Error {

@@ -198,7 +198,8 @@ export class PacClient extends EventEmitter<PacClientEvents> {
 
   // ---- EPOS -> Dojo operations --------------------------------------------------------------
 
-  createPayment(req: PaymentRequest): Promise<CreateAck> {
+  /** Start a sale or pre-auth. Rejects INVALID_INPUT (nothing sent) before anything else. */
+  async createPayment(req: PaymentRequest): Promise<CreateAck> {
     const captureMode = req.captureMode ?? CAPTURE_MODE.AUTO;
     const info = this.startInfo("payment", req);
     if (!isCaptureMode(captureMode)) throw invalid(`captureMode must be AUTO or MANUAL, got ${JSON.stringify(captureMode)}`);
@@ -210,7 +211,7 @@ export class PacClient extends EventEmitter<PacClientEvents> {
     return this.startTransaction(info, req.signature ?? "accept");
   }
 
-  createRefund(req: RefundRequest): Promise<CreateAck> {
+  async createRefund(req: RefundRequest): Promise<CreateAck> {
     return this.startTransaction(this.startInfo("refund", req), req.signature ?? "accept");
   }
 
@@ -235,8 +236,13 @@ export class PacClient extends EventEmitter<PacClientEvents> {
     }
     const tracker = new PaymentTracker(info, signature);
     this.trackers.set(info.id, tracker);
-    // Journaled durably before it is sent: after a crash we know to follow it up.
-    await this.journal.write({ t: "start", ts: Date.now(), ...info }, true);
+    try {
+      // Journaled durably before it is sent: after a crash we know to follow it up.
+      await this.journal.write({ t: "start", ts: Date.now(), ...info }, true);
+    } catch (e) {
+      this.trackers.delete(info.id);
+      throw new PacError("INVALID_INPUT", `payment ${info.id} was not sent: the journal could not store it (${(e as Error).message})`, { paymentId: info.id });
+    }
     const method = info.kind === "refund" ? METHOD.createRefund : METHOD.createPayment;
     const params =
       info.kind === "refund"
@@ -370,7 +376,12 @@ export class PacClient extends EventEmitter<PacClientEvents> {
       for (const q of this.questions.values()) clearTimeout(q.timer);
       this.questions.clear();
     }
-    if (state === "open") this.scheduleFollowUp(0);
+    if (state === "open") {
+      // Follow up at once after a reconnect, not at the next periodic round.
+      if (this.followUpTimer) clearTimeout(this.followUpTimer);
+      this.followUpTimer = null;
+      this.scheduleFollowUp(0);
+    }
     this.emit("state", state, info);
   }
 
