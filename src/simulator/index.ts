@@ -1,0 +1,25 @@
+/** The Dojo PAC simulator: the Dojo side of the contract, for tests, demos, benchmarks and the CLI. */
+export { PacSimulator, startSimulator } from "./simulator";
+export { SimulatorFaults } from "./faults";
+export type { SimFaultConfig } from "./faults";
+export { SimActionError } from "./terminal";
+export { MAGIC_AMOUNTS, SCENARIOS as SIM_SCENARIOS, scenarioFor } from "./scenarios";
+export type { Scenario as SimScenario } from "./scenarios";
+export type {
+  SimAccountOptions,
+  SimConnectionInfo,
+  SimCredentials,
+  SimDelayMode,
+  SimDisconnectionInfo,
+  SimFrameEvent,
+  SimHandshakeRejection,
+  SimPayment,
+  SimRecordEvent,
+  SimTerminalAction,
+  SimTerminalSnapshot,
+  SimTerminalStep,
+  SimTransactionKind,
+  SimulatorEventMap,
+  SimulatorOptions,
+  SimulatorStats,
+} from "./types";

@@ -1,0 +1,394 @@
+/**
+ * PacSimulator: the Dojo side of the PAC contract, assembled from its parts (server, dispatcher,
+ * operations, terminals, records, faults) and exposing the programmatic API tests and tools use.
+ */
+import { EventEmitter } from "events";
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_SIGNATURE_TIMEOUT_S,
+  FIELD,
+  METHOD,
+  PAC_PATH,
+  encodeRequest,
+} from "../protocol";
+import type {
+  NotificationValue,
+  PaymentState,
+  RecordParams,
+  SignatureVerificationParams,
+  TerminalNotificationParams,
+} from "../protocol";
+import { Dispatcher } from "./dispatcher";
+import { SimulatorFaults } from "./faults";
+import { Operations, paymentState } from "./operations";
+import { OutboundRequests } from "./outbound";
+import { RecordQueue, recordOf } from "./records";
+import type { PendingRecord } from "./records";
+import { receiptLines } from "./scenarios";
+import { PacServer } from "./server";
+import type { Connection } from "./server";
+import { AccountStore, eposKey, makeCredentials, terminalIds } from "./store";
+import type { Account } from "./store";
+import { VirtualTerminal } from "./terminal";
+import type { SignatureOutcome, TerminalHost } from "./terminal";
+import { Scheduler } from "./timers";
+import type {
+  SimConnectionInfo,
+  SimCredentials,
+  SimDelayMode,
+  SimPayment,
+  SimTerminalAction,
+  SimTerminalSnapshot,
+  SimulatorEventMap,
+  SimulatorOptions,
+  SimulatorStats,
+} from "./types";
+
+const DEFAULTS = {
+  host: "127.0.0.1",
+  port: 0,
+  terminals: 2,
+  realisticStepMs: 300,
+  recordRetryMs: 5_000,
+  signatureTimeoutMs: DEFAULT_SIGNATURE_TIMEOUT_S * 1000,
+  presentCardTimeoutMs: 60_000,
+  pingIntervalMs: 30_000,
+  /** ws refuses (close 1009) only far above maxFrameBytes, so oversized frames get a JSON-RPC answer. */
+  maxPayload: 16 * 1024 * 1024,
+} as const;
+
+function stepMs(delays: SimDelayMode | undefined): number {
+  if (delays === "zero") return 0;
+  if (delays === undefined || delays === "realistic") return DEFAULTS.realisticStepMs;
+  if (!Number.isFinite(delays) || delays < 0) throw new Error(`delays must be "zero", "realistic" or ms >= 0`);
+  return delays;
+}
+
+function nonNegative(name: string, v: number | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (!Number.isFinite(v) || v < 0) throw new Error(`${name} must be a number >= 0 (got ${v})`);
+  return v;
+}
+
+function emptyStats(): SimulatorStats {
+  return {
+    connectionAttempts: 0,
+    connectionsOpened: 0,
+    displaced: 0,
+    handshakesRejected: {},
+    requests: {},
+    createPaymentIds: [],
+    createRefundIds: [],
+    recordsSent: 0,
+    recordsAcked: 0,
+  };
+}
+
+export class PacSimulator extends EventEmitter<SimulatorEventMap> {
+  /** Start a simulator and wait until it listens. */
+  static async start(options: SimulatorOptions = {}): Promise<PacSimulator> {
+    const sim = new PacSimulator(options);
+    try {
+      await sim.server.listen();
+    } catch (err) {
+      await sim.stop();
+      throw err;
+    }
+    return sim;
+  }
+
+  /** Credentials of the first account. */
+  readonly credentials: SimCredentials;
+  /** Live counters (see SimulatorStats). */
+  readonly stats: SimulatorStats = emptyStats();
+  /** Fault injection (see SimFaultConfig). */
+  readonly faults: SimulatorFaults;
+  readonly host: string;
+
+  private readonly scheduler: Scheduler;
+  private readonly accountStore = new AccountStore();
+  private readonly outbound = new OutboundRequests();
+  private readonly records: RecordQueue;
+  private readonly dispatcher: Dispatcher;
+  private readonly server: PacServer;
+  private readonly signatureTimeoutMs: number;
+  private stopping?: Promise<void>;
+  private suspended = false;
+
+  private constructor(options: SimulatorOptions) {
+    super();
+    this.host = options.host ?? DEFAULTS.host;
+    this.scheduler = new Scheduler(stepMs(options.delays));
+    this.faults = new SimulatorFaults(options.faults);
+    this.signatureTimeoutMs = nonNegative("signatureTimeoutMs", options.signatureTimeoutMs, DEFAULTS.signatureTimeoutMs);
+    const terminalHost = this.terminalHost(
+      nonNegative("presentCardTimeoutMs", options.presentCardTimeoutMs, DEFAULTS.presentCardTimeoutMs),
+    );
+
+    const accounts = [...(options.accounts ?? [{}])];
+    if (accounts.length === 0) accounts.push({});
+    if (options.credentials) accounts[0] = { ...accounts[0], ...options.credentials };
+    for (const a of accounts) {
+      const creds = makeCredentials(a);
+      const ids = terminalIds(a.terminals ?? options.terminals ?? DEFAULTS.terminals);
+      const terminals = ids.map((id) => new VirtualTerminal(creds.accountName, id, options.manual === true, terminalHost));
+      this.accountStore.add(creds, terminals);
+    }
+    this.credentials = { ...this.accountStore.get().credentials };
+
+    this.records = new RecordQueue({
+      outbound: this.outbound,
+      faults: this.faults,
+      retryMs: nonNegative("recordRetryMs", options.recordRetryMs, DEFAULTS.recordRetryMs),
+      send: (key, text) => this.server.sendTo(key, text),
+      drop: (key) => this.dropKey(key),
+      after: (ms, fn) => this.scheduler.after(ms, fn),
+      sent: (r) => this.recordEvent("recordSent", r),
+      acked: (r) => this.recordEvent("recordAcked", r),
+    });
+    this.dispatcher = new Dispatcher({
+      operations: new Operations(options.strict === true),
+      outbound: this.outbound,
+      faults: this.faults,
+      scheduler: this.scheduler,
+      stats: this.stats,
+      maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      send: (conn, text) => this.server.send(conn, text),
+      drop: (conn) => this.server.drop(conn),
+      failed: (err) => this.internalError(err),
+    });
+    this.server = new PacServer({
+      host: this.host,
+      port: nonNegative("port", options.port, DEFAULTS.port),
+      maxPayload: Math.max(DEFAULTS.maxPayload, (options.maxFrameBytes ?? 0) * 2),
+      pingIntervalMs: nonNegative("pingIntervalMs", options.pingIntervalMs, DEFAULTS.pingIntervalMs),
+      accounts: this.accountStore,
+      faults: this.faults,
+      scheduler: this.scheduler,
+      hooks: {
+        attempted: () => void this.stats.connectionAttempts++,
+        rejected: (r) => {
+          this.stats.handshakesRejected[r.status] = (this.stats.handshakesRejected[r.status] ?? 0) + 1;
+          this.emit("handshakeRejected", r);
+        },
+        opened: (conn) => this.opened(conn),
+        message: (conn, data) => {
+          if (this.listenerCount("frameIn") > 0) this.emit("frameIn", { ...frameOwner(conn), text: data.toString("utf8") });
+          this.dispatcher.handle(conn, data);
+        },
+        closed: (conn, code, reason) => this.emit("disconnection", { ...conn.info, code, reason, displaced: conn.displaced }),
+        sent: (conn, text) => {
+          if (this.listenerCount("frameOut") > 0) this.emit("frameOut", { ...frameOwner(conn), text });
+        },
+      },
+    });
+  }
+
+  get port(): number {
+    return this.server.port;
+  }
+
+  /** ws://HOST:PORT/ws/v2/pac/epos */
+  get url(): string {
+    const host = this.host.includes(":") ? `[${this.host}]` : this.host;
+    return `ws://${host}:${this.port}${PAC_PATH}`;
+  }
+
+  get isSuspended(): boolean {
+    return this.suspended;
+  }
+
+  /** Every account's credentials (the first is `credentials`). */
+  accounts(): SimCredentials[] {
+    return this.accountStore.all().map((a) => ({ ...a.credentials }));
+  }
+
+  /** Close every socket, timer and the listener. Idempotent; resolves when all is closed. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.scheduler.close();
+      await this.server.close();
+    })();
+    return this.stopping;
+  }
+
+  /** Take "Dojo" down: stop listening and drop every socket, keeping all state (terminals run on). */
+  async suspend(): Promise<void> {
+    this.assertRunning();
+    this.suspended = true;
+    await this.server.shutdown();
+  }
+
+  /** Listen again on the same port. */
+  async resume(): Promise<void> {
+    this.assertRunning();
+    if (!this.suspended) return;
+    await this.server.listen();
+    this.suspended = false;
+  }
+
+  // ---- terminals ----
+
+  /** Drive a terminal (manual mode, or to pre-empt the scenario). Rejects with SimActionError when not valid now. */
+  async act(terminalId: string, action: SimTerminalAction, accountName?: string): Promise<SimTerminalSnapshot> {
+    const terminal = this.terminal(terminalId, accountName);
+    await terminal.act(action);
+    return terminal.snapshot();
+  }
+
+  setManual(terminalId: string, manual: boolean, accountName?: string): SimTerminalSnapshot {
+    const terminal = this.terminal(terminalId, accountName);
+    terminal.setManual(manual);
+    return terminal.snapshot();
+  }
+
+  /** Offline terminals refuse new transactions with TERMINAL_OFFLINE; a running one carries on. */
+  setOnline(terminalId: string, online: boolean, accountName?: string): SimTerminalSnapshot {
+    const terminal = this.terminal(terminalId, accountName);
+    terminal.setOnline(online);
+    return terminal.snapshot();
+  }
+
+  /** Snapshots of one account's terminals, or of every account's. */
+  terminals(accountName?: string): SimTerminalSnapshot[] {
+    const accounts = accountName === undefined ? this.accountStore.all() : [this.accountStore.get(accountName)];
+    return accounts.flatMap((a) => [...a.terminals.values()].map((t) => t.snapshot()));
+  }
+
+  // ---- connections, payments, records ----
+
+  /** epos-ids currently connected (all accounts). */
+  connections(): string[] {
+    return this.server.connections().map((c) => c.info.eposId);
+  }
+
+  connectionDetails(): SimConnectionInfo[] {
+    return this.server.connections().map((c) => ({ ...c.info }));
+  }
+
+  /** A payment's state as GetPayment would return it. */
+  payment(paymentId: string, accountName?: string): PaymentState | undefined {
+    const p = this.accountStore.get(accountName).payments.get(paymentId);
+    return p && paymentState(p);
+  }
+
+  /** Records not yet acknowledged by an epos-id. */
+  pendingRecords(eposId: string, accountName?: string): RecordParams[] {
+    const account = this.accountStore.get(accountName);
+    return this.records.pending(eposKey(account.credentials.accountName, eposId)).map((r) => r.params);
+  }
+
+  /** Fault injection: send bytes as they are (malformed JSON, oversized frame…) to a connected epos. */
+  sendRaw(eposId: string, data: string | Buffer, accountName?: string): boolean {
+    const account = this.accountStore.get(accountName);
+    return this.server.sendRaw(eposKey(account.credentials.accountName, eposId), data);
+  }
+
+  resetStats(): void {
+    Object.assign(this.stats, emptyStats());
+  }
+
+  // ---- internals ----
+
+  private terminal(terminalId: string, accountName?: string): VirtualTerminal {
+    const account: Account = this.accountStore.get(accountName);
+    const terminal = account.terminals.get(terminalId);
+    if (!terminal) throw new Error(`unknown terminal "${terminalId}" on account "${account.credentials.accountName}"`);
+    return terminal;
+  }
+
+  private assertRunning(): void {
+    if (this.stopping) throw new Error("the simulator has been stopped");
+  }
+
+  private opened(conn: Connection): void {
+    this.stats.connectionsOpened++;
+    if (this.server.current(conn.key) !== conn) return;
+    this.emit("connection", { ...conn.info });
+    this.records.connected(conn.key);
+  }
+
+  private dropKey(key: string): void {
+    const conn = this.server.current(key);
+    if (conn) this.server.drop(conn);
+  }
+
+  private recordEvent(event: "recordSent" | "recordAcked", r: PendingRecord): void {
+    if (event === "recordSent") this.stats.recordsSent++;
+    else this.stats.recordsAcked++;
+    if (this.listenerCount(event) === 0) return;
+    const [accountName, eposId] = r.key.split("\u0000");
+    this.emit(event, { accountName, eposId, paymentId: r.params.paymentId, method: r.method });
+  }
+
+  private internalError(err: unknown): void {
+    const error = err instanceof Error ? err : new Error(String(err));
+    if (this.listenerCount("internalError") > 0) this.emit("internalError", error);
+    else console.error("[dojo-pac-simulator] internal error:", error);
+  }
+
+  /** What the virtual terminals may do to the outside world. */
+  private terminalHost(presentCardTimeoutMs: number): TerminalHost {
+    return {
+      presentCardTimeoutMs,
+      notify: (p, value) => this.notify(p, value),
+      requestSignature: (p) => this.requestSignature(p),
+      finished: (p) => {
+        const method = p.kind === "refund" ? METHOD.recordRefund : METHOD.recordPayment;
+        this.records.enqueue(eposKey(p.accountName, p.eposId), method, recordOf(p));
+      },
+      changed: (t) => {
+        if (this.listenerCount("terminal") > 0) this.emit("terminal", t.snapshot());
+      },
+      pace: () => this.scheduler.pace(),
+      after: (ms, fn) => this.scheduler.after(ms, fn),
+      failed: (err) => this.internalError(err),
+    };
+  }
+
+  /** Notifications go only to the current connection of the epos-id that created the payment. */
+  private notify(p: SimPayment, value: NotificationValue): void {
+    const conn = this.server.current(eposKey(p.accountName, p.eposId));
+    if (!conn) return; // not queued: a reconnecting EPOS catches up with GetPayment
+    const params: TerminalNotificationParams = { paymentId: p.paymentId, terminalId: p.terminalId, notificationValue: value };
+    const text = encodeRequest(null, METHOD.terminalNotification, params);
+    if (this.server.send(conn, text) && this.faults.takeDropAfterNotification(value)) this.server.drop(conn);
+  }
+
+  /** Ask the EPOS to check the signature; no answer within the timeout resolves "timeout" (= accepted). */
+  private requestSignature(p: SimPayment): Promise<SignatureOutcome> {
+    return new Promise((resolve) => {
+      const key = eposKey(p.accountName, p.eposId);
+      let settled = false;
+      const settle = (outcome: SignatureOutcome): void => {
+        if (settled) return;
+        settled = true;
+        cancelTimeout();
+        this.outbound.forget(id);
+        resolve(outcome);
+      };
+      // An error reply is not an answer: the timeout still decides.
+      const id = this.outbound.register(key, (reply) => {
+        if (reply.ok) settle(reply.result[FIELD.accepted] === false ? "declined" : "accepted");
+      });
+      const cancelTimeout = this.scheduler.after(this.signatureTimeoutMs, () => settle("timeout"));
+      const params: SignatureVerificationParams = {
+        paymentId: p.paymentId,
+        terminalId: p.terminalId,
+        timeout: this.signatureTimeoutMs / 1000,
+        receiptLines: receiptLines(p),
+      };
+      const text = encodeRequest(id, METHOD.signatureVerification, params);
+      if (this.server.sendTo(key, text) && this.faults.takeDropOnSignatureRequest()) this.dropKey(key);
+    });
+  }
+}
+
+function frameOwner(conn: Connection): { accountName: string; eposId: string } {
+  return { accountName: conn.info.accountName, eposId: conn.info.eposId };
+}
+
+/** Same as PacSimulator.start. */
+export function startSimulator(options?: SimulatorOptions): Promise<PacSimulator> {
+  return PacSimulator.start(options);
+}
