@@ -1,0 +1,500 @@
+/**
+ * The runtime behind one pac-config node: one PacClient shared by every node that uses it (created
+ * when the first one registers), the built-in simulator for the `simulator` environment, the
+ * connection state shown on every user node, and the outcome router that hands each payment's
+ * final outcome to exactly one place:
+ *
+ * - the node that started it (same node id, even a new instance after a redeploy), once flows run;
+ * - else, once flows have started and that node does not exist, the pac-events nodes that take
+ *   records (an "orphan"); else it stays pending (and undelivered in the journal, offered again at
+ *   the next start).
+ *
+ * Every hand-over goes through client.deliver(), which journals "emit" before and "done" after.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { checkUrl } from "../client/connection";
+import type { ConnectionState, StateInfo, WireEvent } from "../client/connection";
+import { PacClient } from "../client/pac-client";
+import type { NotificationEvent, PaymentOutcome, SignatureQuestion, RecordEvent } from "../client/pac-client";
+import { DOJO_URLS } from "../protocol";
+import { PacSimulator } from "../simulator";
+import type { SimulatorOptions } from "../simulator";
+import type { Node, NodeAPI, RuntimeListener } from "./red-types";
+import { ConnectionView, FlowError, waiting } from "./shared";
+
+export type Environment = "simulator" | "staging" | "production" | "custom";
+
+/** The pac-config node's properties, as in the flow file. */
+export interface ConfigDef {
+  id: string;
+  type: string;
+  name?: string;
+  environment?: string;
+  url?: string;
+  eposId?: string;
+  softwareHouseId?: string;
+  resellerId?: string;
+  requestTimeout?: number | string;
+}
+
+export interface ConfigCredentials {
+  accountName?: string;
+  apiKey?: string;
+}
+
+/** Everything the runtime needs, checked. */
+export interface ConfigSettings {
+  environment: Environment;
+  url: string;
+  eposId: string;
+  softwareHouseId: string;
+  resellerId?: string;
+  requestTimeoutMs: number;
+  accountName: string;
+  apiKey: string;
+}
+
+/** Used when the simulator environment has no software house id. */
+export const SIMULATOR_SOFTWARE_HOUSE_ID = "shopflow-node-red-simulator";
+
+/** What a node using the config node offers; every hook is optional. */
+export interface PacUser {
+  readonly id: string;
+  readonly node: Node;
+  /** The connection state, for the status line (also called once at registration). */
+  connection?(view: ConnectionView): void;
+  /** A change of the connection state (pac-events). */
+  stateChange?(state: ConnectionState, info: StateInfo): void;
+  notification?(event: NotificationEvent): void;
+  signature?(question: SignatureQuestion): void;
+  record?(event: RecordEvent): void;
+  /** Set when the user wants wire traces (they cost: only listened to when someone wants them). */
+  readonly wantsWire?: boolean;
+  wire?(event: WireEvent): void;
+  /** Send the outcome of a payment this node owns. Synchronous; throws when it cannot. */
+  outcome?(outcome: PaymentOutcome): void;
+  /** pac-events: whether it takes this orphaned outcome (owner gone). */
+  acceptsOrphan?(outcome: PaymentOutcome): boolean;
+  orphan?(outcome: PaymentOutcome): void;
+}
+
+/** The pac-config node as user nodes see it. */
+export interface PacConfigNode extends Node {
+  /** Node-RED looks here to pass the config node's errors and status to the users' flows. */
+  users: Record<string, Node>;
+  pac: ConfigRuntime;
+}
+
+// ---- simulator settings (tests choose zero delays) ------------------------------------------------
+
+let simulatorOverrides: Partial<SimulatorOptions> = {};
+
+/**
+ * Options for the built-in simulators started from now on (tests: `{ delays: "zero" }`). The
+ * environment variable PAC_SIMULATOR_DELAYS (`zero`, `realistic` or ms per step) sets the delays too.
+ */
+export function setSimulatorOptions(options: Partial<SimulatorOptions>): void {
+  simulatorOverrides = { ...options };
+}
+
+function simulatorOptions(): SimulatorOptions {
+  const opts: SimulatorOptions = { host: "127.0.0.1", port: 0 };
+  const env = process.env.PAC_SIMULATOR_DELAYS;
+  if (env === "zero" || env === "realistic") opts.delays = env;
+  else if (env && Number.isFinite(Number(env)) && Number(env) >= 0) opts.delays = Number(env);
+  return { ...opts, ...simulatorOverrides };
+}
+
+// ---- settings ---------------------------------------------------------------------------------
+
+function str(v: unknown): string {
+  return typeof v === "string" ? v.trim() : "";
+}
+
+/** The settings, or the reason they cannot work (shown on the user nodes, given to Catch). */
+export function readSettings(def: ConfigDef, creds: ConfigCredentials | undefined): ConfigSettings | string {
+  const env = str(def.environment) || "simulator";
+  if (env !== "simulator" && env !== "staging" && env !== "production" && env !== "custom") {
+    return `unknown environment "${env}"`;
+  }
+  const eposId = str(def.eposId);
+  if (!eposId) return "the EPOS id is missing (unique per till)";
+  const t = Number(def.requestTimeout ?? 30);
+  const requestTimeoutMs = Number.isFinite(t) && t > 0 ? Math.round(t * 1000) : 30_000;
+  const resellerId = str(def.resellerId) || undefined;
+  if (env === "simulator") {
+    return {
+      environment: env,
+      url: "",
+      eposId,
+      softwareHouseId: str(def.softwareHouseId) || SIMULATOR_SOFTWARE_HOUSE_ID,
+      resellerId,
+      requestTimeoutMs,
+      accountName: "",
+      apiKey: "",
+    };
+  }
+  const url = env === "custom" ? str(def.url) : DOJO_URLS[env];
+  if (!url) return "the URL is missing";
+  const softwareHouseId = str(def.softwareHouseId);
+  if (!softwareHouseId) return "the software house id is missing";
+  const accountName = str(creds?.accountName);
+  const apiKey = typeof creds?.apiKey === "string" ? creds.apiKey : "";
+  if (!accountName || !apiKey) return "the account name and API key are missing";
+  return { environment: env, url, eposId, softwareHouseId, resellerId, requestTimeoutMs, accountName, apiKey };
+}
+
+// ---- the runtime -----------------------------------------------------------------------------------
+
+/** Thrown inside client.deliver's hand-over when the receiver is gone: the outcome stays pending. */
+class NotHandedOver extends Error {}
+
+const CLOSE_BOUND_MS = 8000;
+
+function journalRoot(RED: NodeAPI): string {
+  let userDir: string | undefined;
+  try {
+    userDir = RED.settings.userDir;
+  } catch {
+    userDir = undefined;
+  }
+  return path.join(typeof userDir === "string" && userDir ? userDir : os.tmpdir(), "dojo-pac-journal");
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 60);
+}
+
+export class ConfigRuntime {
+  /** Null until the first user registered and the journal is open. */
+  client: PacClient | null = null;
+  /** The built-in simulator (environment `simulator`), once started. */
+  simulator: PacSimulator | null = null;
+  private readonly adapters = new Map<string, PacUser>();
+  /** Outcomes waiting for their owner (or an events node): by paymentId. */
+  private readonly pending = new Map<string, PaymentOutcome>();
+  /** Outcomes being handed over right now. */
+  private readonly routing = new Set<string>();
+  private flowsStarted = false;
+  private closing = false;
+  private closePromise: Promise<void> | null = null;
+  private initPromise: Promise<PacClient | null> | null = null;
+  private view: ConnectionView;
+  private wireListener: ((w: WireEvent) => void) | null = null;
+  private readonly runtimeListeners: [string, RuntimeListener][];
+  private readonly secrets: string[];
+
+  constructor(
+    private readonly RED: NodeAPI,
+    private readonly node: PacConfigNode,
+    private readonly settings: ConfigSettings | string,
+  ) {
+    this.view = typeof settings === "string" ? { state: "config-error", reason: settings } : { state: "idle" };
+    this.secrets = typeof settings === "string" ? [] : [settings.apiKey].filter((s) => s.length >= 4);
+    this.runtimeListeners = [
+      ["flows:starting", () => this.setFlowsStarted(false)],
+      ["flows:stopping", () => this.setFlowsStarted(false)],
+      ["flows:started", () => this.setFlowsStarted(true)],
+    ];
+    for (const [event, listener] of this.runtimeListeners) RED.events.on(event, listener);
+  }
+
+  get connectionView(): ConnectionView {
+    return this.view;
+  }
+
+  get settingsError(): string | null {
+    return typeof this.settings === "string" ? this.settings : null;
+  }
+
+  /** Outcomes held for an owner that is not there (for tests and the status query). */
+  get pendingOutcomes(): PaymentOutcome[] {
+    return [...this.pending.values()];
+  }
+
+  redact(text: string): string {
+    let out = text;
+    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join("***");
+    return this.client ? this.client.connection.redact(out) : out;
+  }
+
+  // ---- users -----------------------------------------------------------------------------------
+
+  register(user: PacUser): void {
+    if (this.closing) return;
+    this.adapters.set(user.id, user);
+    this.node.users[user.id] = user.node;
+    this.updateWire();
+    this.tell(user, (u) => u.connection?.(this.view));
+    if (!this.initPromise && typeof this.settings !== "string") this.initPromise = this.init(this.settings);
+    if (this.flowsStarted) this.drain();
+  }
+
+  /** Forget a user; done() runs once nothing of this config node can still reach it. */
+  deregister(user: PacUser, done: () => void): void {
+    if (this.adapters.get(user.id) === user) {
+      this.adapters.delete(user.id);
+      if (this.node.users[user.id] === user.node) delete this.node.users[user.id];
+    }
+    this.updateWire();
+    // A config node closing at the same time (full deploy): wait for its teardown (bounded by close()).
+    if (this.closePromise) this.closePromise.then(done, done);
+    else setImmediate(done);
+  }
+
+  /**
+   * The client, once the journal is open; waits (up to waitOpenMs) for the first connection when it
+   * is still being made. Throws a FlowError when the configuration cannot work.
+   */
+  async ready(waitOpenMs: number): Promise<PacClient> {
+    if (typeof this.settings === "string") {
+      throw new FlowError("CONFIG", `the Dojo connection "${this.label}" is not usable: ${this.settings}`);
+    }
+    if (this.closing) throw new FlowError("CLOSED", "the Dojo connection is closing (redeploy)");
+    if (!this.initPromise) this.initPromise = this.init(this.settings);
+    const client = await this.initPromise;
+    if (!client) {
+      throw new FlowError("CONFIG", `the Dojo connection "${this.label}" could not start: ${this.view.reason ?? "closed"}`);
+    }
+    const s = client.state;
+    if (s === "idle" || s === "connecting") await this.waitOpen(client, waitOpenMs);
+    return client;
+  }
+
+  get requestTimeoutMs(): number {
+    return typeof this.settings === "string" ? 30_000 : this.settings.requestTimeoutMs;
+  }
+
+  private get label(): string {
+    return this.node.name || (typeof this.settings === "string" ? this.node.id : this.settings.eposId);
+  }
+
+  private waitOpen(client: PacClient, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const onState = (state: ConnectionState): void => {
+        if (state !== "connecting") finish();
+      };
+      const finish = (): void => {
+        clearTimeout(timer);
+        client.removeListener("state", onState);
+        resolve();
+      };
+      const timer = setTimeout(finish, ms);
+      client.on("state", onState);
+    });
+  }
+
+  // ---- start and stop ------------------------------------------------------------------------------
+
+  private async init(settings: ConfigSettings): Promise<PacClient | null> {
+    this.setView({ state: "starting" });
+    try {
+      let { url, accountName, apiKey } = settings;
+      let journalDir = journalRoot(this.RED);
+      if (settings.environment === "simulator") {
+        const sim = await PacSimulator.start(simulatorOptions());
+        this.simulator = sim;
+        if (this.closing) return null;
+        url = sim.url;
+        accountName = sim.credentials.accountName;
+        apiKey = sim.credentials.apiKey;
+        this.secrets.push(apiKey);
+        // A simulator forgets everything when it stops: its journal is for this run only.
+        journalDir = path.join(journalDir, "simulator", safeName(this.node.id));
+        await fs.promises.rm(journalDir, { recursive: true, force: true });
+      }
+      checkUrl(url, false); // before opening the journal: a refused URL must not leave it open
+      const client = await PacClient.open({
+        url,
+        accountName,
+        apiKey,
+        eposId: settings.eposId,
+        softwareHouseId: settings.softwareHouseId,
+        resellerId: settings.resellerId,
+        journalDir,
+        requestTimeoutMs: settings.requestTimeoutMs,
+        journal: { onWarning: (m) => this.node.warn(this.redact(m)) },
+      });
+      if (this.closing) {
+        await client.close();
+        return null;
+      }
+      this.client = client;
+      client.on("state", (state, info) => this.onState(state, info));
+      client.on("warning", (m) => this.node.warn(this.redact(m)));
+      client.on("notification", (e) => this.fanOut((u) => u.notification?.(e)));
+      client.on("signature", (q) => this.fanOut((u) => u.signature?.(q)));
+      client.on("record", (r) => this.fanOut((u) => u.record?.(r)));
+      client.on("outcome", (o) => this.route(o));
+      this.updateWire();
+      // Outcomes recorded before a restart but never handed over.
+      for (const o of client.undelivered()) this.route(o);
+      client.start();
+      return client;
+    } catch (e) {
+      const reason = this.redact(e instanceof Error ? e.message : String(e));
+      this.setView({ state: "config-error", reason });
+      this.node.error(`Dojo connection "${this.label}" could not start: ${reason}`);
+      return null;
+    }
+  }
+
+  /** Close within a few seconds: client (socket, journal), simulator, listeners. */
+  close(): Promise<void> {
+    if (this.closePromise) return this.closePromise;
+    this.closing = true;
+    for (const [event, listener] of this.runtimeListeners) this.RED.events.removeListener(event, listener);
+    const work = (async (): Promise<void> => {
+      const client = this.initPromise ? await this.initPromise : null;
+      if (client) {
+        if (this.wireListener) client.removeListener("wire", this.wireListener);
+        this.wireListener = null;
+        try {
+          await client.close();
+        } finally {
+          client.removeAllListeners();
+        }
+      }
+      if (this.simulator) await this.simulator.stop();
+    })();
+    this.closePromise = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.node.warn("Dojo connection: closing took too long; carrying on");
+        resolve();
+      }, CLOSE_BOUND_MS);
+      work
+        .catch((e: unknown) => this.node.warn(this.redact(`Dojo connection: error while closing: ${e instanceof Error ? e.message : String(e)}`)))
+        .finally(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+    });
+    return this.closePromise;
+  }
+
+  // ---- client events -------------------------------------------------------------------------------
+
+  private onState(state: ConnectionState, info: StateInfo): void {
+    if (this.closing) return;
+    const reason = info.error?.message ?? info.reason;
+    this.setView({ state, ...(reason ? { reason: this.redact(reason) } : {}), ...(info.retryInMs !== undefined ? { retryInMs: info.retryInMs } : {}) });
+    if ((state === "auth-failed" || state === "displaced") && info.error) this.node.warn(this.redact(info.error.message));
+    const safeInfo: StateInfo = { ...info, ...(info.reason ? { reason: this.redact(info.reason) } : {}) };
+    this.fanOut((u) => u.stateChange?.(state, safeInfo));
+  }
+
+  private setView(view: ConnectionView): void {
+    this.view = view;
+    this.fanOut((u) => u.connection?.(view));
+  }
+
+  private fanOut(fn: (u: PacUser) => void): void {
+    for (const u of [...this.adapters.values()]) this.tell(u, fn);
+  }
+
+  private tell(u: PacUser, fn: (u: PacUser) => void): void {
+    try {
+      fn(u);
+    } catch (e) {
+      this.node.warn(this.redact(`Dojo connection: node ${u.id} failed on an event: ${e instanceof Error ? e.message : String(e)}`));
+    }
+  }
+
+  /** Listen to wire traces only while a user wants them. */
+  private updateWire(): void {
+    const client = this.client;
+    if (!client) return;
+    const wanted = !this.closing && [...this.adapters.values()].some((u) => u.wantsWire === true);
+    if (wanted && !this.wireListener) {
+      this.wireListener = (w) => {
+        const safe: WireEvent = { ...w, text: this.redact(w.text) };
+        this.fanOut((u) => (u.wantsWire ? u.wire?.(safe) : undefined));
+      };
+      client.on("wire", this.wireListener);
+    } else if (!wanted && this.wireListener) {
+      client.removeListener("wire", this.wireListener);
+      this.wireListener = null;
+    }
+  }
+
+  // ---- outcome routing ------------------------------------------------------------------------------
+
+  private setFlowsStarted(started: boolean): void {
+    this.flowsStarted = started;
+    if (started) this.drain();
+  }
+
+  /** One outcome, from the client (live) or from its journal (undelivered at start). */
+  private route(o: PaymentOutcome): void {
+    if (this.routing.has(o.paymentId)) return;
+    this.pending.set(o.paymentId, o);
+    if (this.flowsStarted) this.drain();
+  }
+
+  /** Hand pending outcomes to their owners, then orphans to events nodes (flows running only). */
+  private drain(): void {
+    if (!this.flowsStarted || this.closing || !this.client) return;
+    for (const o of [...this.pending.values()]) {
+      const owner = o.owner !== undefined ? this.adapters.get(o.owner) : undefined;
+      if (owner?.outcome) {
+        this.handOver(o, () => {
+          const live = o.owner !== undefined ? this.adapters.get(o.owner) : undefined;
+          if (!live?.outcome || this.closing) throw new NotHandedOver();
+          live.outcome(o);
+        });
+        continue;
+      }
+      if (owner) continue; // the id belongs to a node that cannot take it: keep it
+      const takers = [...this.adapters.values()].filter((u) => u.orphan && this.safeAccepts(u, o));
+      if (takers.length === 0) continue; // stays pending (and undelivered in the journal)
+      this.handOver(o, () => {
+        const live = takers.filter((u) => this.adapters.get(u.id) === u && !this.closing);
+        if (live.length === 0) throw new NotHandedOver();
+        for (const u of live) u.orphan?.(o);
+        // Its node is gone: nobody will send the original msg any more.
+        waiting.delete(o.paymentId);
+      });
+    }
+  }
+
+  private safeAccepts(u: PacUser, o: PaymentOutcome): boolean {
+    try {
+      return u.acceptsOrphan?.(o) === true;
+    } catch {
+      return false;
+    }
+  }
+
+  private handOver(o: PaymentOutcome, send: () => void): void {
+    const client = this.client;
+    if (!client) return;
+    this.pending.delete(o.paymentId);
+    this.routing.add(o.paymentId);
+    let p: Promise<boolean>;
+    try {
+      p = client.deliver(o.paymentId, send);
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    p.then(
+      () => {
+        // false: the journal says it was delivered before; either way it is settled.
+        this.routing.delete(o.paymentId);
+      },
+      (e: unknown) => {
+        this.routing.delete(o.paymentId);
+        if (this.closing) return; // still undelivered in the journal: offered again at the next start
+        this.pending.set(o.paymentId, o);
+        if (e instanceof NotHandedOver) {
+          if (this.flowsStarted) setImmediate(() => this.drain());
+        } else {
+          this.node.warn(
+            this.redact(`could not hand over the outcome of payment ${o.paymentId}: ${e instanceof Error ? e.message : String(e)}; it is kept for the next start`),
+          );
+        }
+      },
+    );
+  }
+}

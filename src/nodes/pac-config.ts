@@ -1,0 +1,31 @@
+/**
+ * pac-config: one Dojo PAC connection (one EPOS identity), shared by the nodes that use it.
+ * The work is in config-runtime.ts.
+ */
+import { ConfigCredentials, ConfigDef, ConfigRuntime, PacConfigNode, readSettings } from "./config-runtime";
+import type { NodeAPI } from "./red-types";
+
+interface ConfigNodeWithCredentials extends PacConfigNode {
+  credentials?: ConfigCredentials;
+}
+
+export = function register(RED: NodeAPI): void {
+  function PacConfig(this: ConfigNodeWithCredentials, def: ConfigDef & { id: string; type: string }): void {
+    RED.nodes.createNode(this, def);
+    this.users = {};
+    this.pac = new ConfigRuntime(RED, this, readSettings(def, this.credentials));
+    this.on("close", (removed, done) => {
+      void removed;
+      this.pac.close().then(
+        () => done(),
+        () => done(),
+      );
+    });
+  }
+  RED.nodes.registerType("pac-config", PacConfig, {
+    credentials: {
+      accountName: { type: "text" },
+      apiKey: { type: "password" },
+    },
+  });
+};

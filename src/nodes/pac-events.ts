@@ -1,0 +1,116 @@
+/**
+ * pac-events: one msg per event of the Dojo connection, for the selected event types:
+ * notification, record, signature, connection, wire. Optional terminal filter.
+ * Also the receiver of "orphaned" outcomes: a payment whose node no longer exists is sent here
+ * (topic "record", payload.orphan = true) when "record" is selected.
+ */
+import type { ConnectionState, StateInfo, WireEvent } from "../client/connection";
+import type { NotificationEvent, PaymentOutcome, RecordEvent, SignatureQuestion } from "../client/pac-client";
+import { readTerminalId } from "../protocol";
+import type { Node, NodeAPI, NodeMessage, DoneFn, SendFn } from "./red-types";
+import { UserDef, UserNode, userNodeType } from "./user-node";
+
+const EVENT_TYPES = ["notification", "record", "signature", "connection", "wire"] as const;
+type EventType = (typeof EVENT_TYPES)[number];
+
+interface EventsDef extends UserDef {
+  events?: unknown;
+  terminalId?: string;
+}
+
+function readEvents(v: unknown): Set<EventType> {
+  const list = Array.isArray(v) ? v : typeof v === "string" ? v.split(",") : ["notification", "record", "connection"];
+  const out = new Set<EventType>();
+  for (const item of list) {
+    const s = String(item).trim();
+    if ((EVENT_TYPES as readonly string[]).includes(s)) out.add(s as EventType);
+  }
+  return out;
+}
+
+class EventsNode extends UserNode {
+  private readonly events: Set<EventType>;
+  private readonly terminalId: string;
+  readonly wantsWire: boolean;
+
+  constructor(RED: NodeAPI, node: Node, def: EventsDef) {
+    super(RED, node, def, "pac-events");
+    this.events = readEvents(def.events);
+    this.terminalId = typeof def.terminalId === "string" ? def.terminalId.trim() : "";
+    this.wantsWire = this.events.has("wire");
+    this.start();
+  }
+
+  // No input: an events node only emits.
+  protected async handle(_msg: NodeMessage, _send: SendFn, done: DoneFn): Promise<void> {
+    done();
+  }
+
+  private emitEvent(topic: EventType, payload: Record<string, unknown>, extra?: NodeMessage): void {
+    if (this.closed) return;
+    this.node.send({ ...extra, topic, payload });
+  }
+
+  private terminalMatches(terminalId: string | undefined): boolean {
+    return this.terminalId === "" || terminalId === this.terminalId;
+  }
+
+  notification(e: NotificationEvent): void {
+    if (!this.events.has("notification") || !this.terminalMatches(e.terminalId)) return;
+    this.emitEvent("notification", { paymentId: e.paymentId, terminalId: e.terminalId, notification: e.notification }, { paymentId: e.paymentId });
+  }
+
+  signature(q: SignatureQuestion): void {
+    if (!this.events.has("signature") || !this.terminalMatches(q.terminalId)) return;
+    this.emitEvent(
+      "signature",
+      { paymentId: q.paymentId, terminalId: q.terminalId, receiptLines: q.receiptLines, timeout: q.timeout },
+      { paymentId: q.paymentId },
+    );
+  }
+
+  record(r: RecordEvent): void {
+    if (!this.events.has("record") || !this.terminalMatches(readTerminalId(r.record))) return;
+    this.emitEvent("record", { paymentId: r.paymentId, kind: r.kind, record: r.record, foreign: r.foreign }, { paymentId: r.paymentId });
+  }
+
+  override stateChange(state: ConnectionState, info: StateInfo): void {
+    if (!this.events.has("connection")) return;
+    this.emitEvent("connection", { state, reason: info.error?.message ?? info.reason ?? null });
+  }
+
+  wire(w: WireEvent): void {
+    if (!this.wantsWire) return;
+    this.emitEvent("wire", { direction: w.direction, text: w.text, at: w.at });
+  }
+
+  acceptsOrphan(o: PaymentOutcome): boolean {
+    return !this.closed && this.events.has("record") && this.terminalMatches(o.terminalId);
+  }
+
+  /** An outcome whose node is gone (deleted, or moved to another connection). */
+  orphan(o: PaymentOutcome): void {
+    if (this.closed) throw new Error("node closed");
+    const payload: Record<string, unknown> = {
+      paymentId: o.paymentId,
+      kind: o.kind ?? "payment",
+      record: o.record ?? null,
+      foreign: o.foreign,
+      orphan: true,
+      owner: o.owner ?? null,
+      terminalId: o.terminalId,
+      status: o.status,
+      successful: o.successful,
+      amount: o.amount,
+      currency: o.currency,
+    };
+    if (o.notCreated) payload.notCreated = true;
+    const extra: NodeMessage = { paymentId: o.paymentId };
+    if (o.redelivered) extra.redelivered = true;
+    this.node.send({ ...extra, topic: "record", payload });
+  }
+}
+
+export = function register(RED: NodeAPI): void {
+  userNodeType<EventsDef>(RED, "pac-events", (node, def) => new EventsNode(RED, node, def));
+};

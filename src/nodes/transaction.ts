@@ -1,0 +1,323 @@
+/**
+ * pac-payment and pac-refund: start a transaction on a terminal, report its progress on output 3,
+ * and send its one final outcome on output 1 (approved) or 2 (not approved), with the original msg.
+ *
+ * Exactly once: the original msg waits in the process-wide `waiting` map (survives redeploys); the
+ * outcome reaches this node only through the config node's router (client.deliver), keyed by node
+ * id, so a new instance after a redeploy, or the same node after a restart (msg rebuilt from the
+ * context journaled with the payment), sends it, and nothing else does.
+ */
+import { randomUUID } from "node:crypto";
+import type { PaymentOutcome, NotificationEvent, SignatureQuestion } from "../client/pac-client";
+import type { PacClient } from "../client/pac-client";
+import { isCaptureMode, isCurrency, isPaymentId, isTerminalId } from "../client/validate";
+import type { CaptureMode } from "../protocol";
+import { NOTIFICATION, TERMINAL_STATUS } from "../protocol";
+import type { DoneFn, Node, NodeAPI, NodeMessage, NodeStatus, SendFn } from "./red-types";
+import {
+  FlowError,
+  amountExample,
+  describe,
+  formatMoney,
+  invalidInput,
+  isPacError,
+  isPlainObject,
+  msgFromCtx,
+  nonEmptyString,
+  releaseInstance,
+  snapshotMsg,
+  waiting,
+} from "./shared";
+import { UserDef, UserNode, userNodeType } from "./user-node";
+
+export type TransactionKind = "payment" | "refund";
+export type SignatureSetting = "accept" | "decline" | "ask";
+
+export interface TransactionDef extends UserDef {
+  terminalId?: string;
+  currency?: string;
+  captureMode?: string;
+  signature?: string;
+}
+
+/** A checked request, ready for the engine. */
+export interface TransactionRequest {
+  paymentId: string;
+  terminalId?: string;
+  amount: number;
+  currency: string;
+  captureMode?: CaptureMode;
+  tipsAmount?: number;
+  cashbackAmount?: number;
+}
+
+/** Plain-words English for the steps (the catalog's pac-<type>.status.notification.* wins). */
+const STEP_TEXT: Readonly<Record<string, string>> = {
+  [NOTIFICATION.PRESENT_CARD]: "present card",
+  [NOTIFICATION.RE_PRESENT_CARD]: "present the card again",
+  [NOTIFICATION.INSERT_CARD]: "insert card",
+  [NOTIFICATION.PIN_ENTRY]: "enter PIN",
+  [NOTIFICATION.PLEASE_WAIT]: "please wait",
+  [NOTIFICATION.SIGNATURE_VERIFICATION]: "signature?",
+  [NOTIFICATION.APPROVED]: "approved",
+  [NOTIFICATION.DECLINED]: "declined",
+  [NOTIFICATION.REMOVE_CARD]: "remove card",
+  [NOTIFICATION.TRANSACTION_FINISHED]: "finished",
+};
+
+const RESULT_TEXT: Readonly<Record<string, string>> = {
+  CAPTURED: "approved",
+  AUTHORIZED: "approved (pre-auth)",
+  REFUNDED: "refunded",
+  DECLINED: "declined",
+  CANCELLED: "cancelled",
+  REVERSED: "reversed",
+  FAILED: "failed",
+};
+
+function optionalCount(name: string, v: unknown): number | undefined {
+  if (v === undefined || v === null || v === 0) return undefined;
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
+    throw invalidInput(`msg.payload.${name} must be a whole number of minor units (0 or more), got ${describe(v)}`);
+  }
+  return v;
+}
+
+/** Read msg into a request; throws INVALID_INPUT saying what to send. Nothing is sent to Dojo. */
+export function readRequest(msg: NodeMessage, def: TransactionDef, kind: TransactionKind): TransactionRequest {
+  const p = msg.payload;
+  const fields: Record<string, unknown> = typeof p === "number" ? { amount: p } : isPlainObject(p) ? p : {};
+  const currency = nonEmptyString(fields.currency) ?? nonEmptyString(def.currency) ?? "GBP";
+  const example = amountExample(currency);
+  if (typeof p !== "number" && !isPlainObject(p)) {
+    throw invalidInput(
+      `msg.payload must be the amount in minor units or an object {amount, …}: ${example}; got ${describe(p)}`,
+    );
+  }
+  const amount = fields.amount;
+  if (amount === undefined) {
+    throw invalidInput(`msg.payload.amount is missing: ${example} or msg.payload = {amount: 1250, …}`);
+  }
+  if (typeof amount !== "number" || !Number.isSafeInteger(amount) || amount <= 0) {
+    throw invalidInput(`the amount must be a whole number of minor units greater than 0: ${example}; got ${describe(amount)}`);
+  }
+  if (!isCurrency(currency)) {
+    throw invalidInput(`unknown currency ${JSON.stringify(currency)}: use an ISO 4217 code in capitals, such as "GBP"`);
+  }
+  const terminalId = nonEmptyString(fields.terminalId) ?? nonEmptyString(def.terminalId);
+  if (terminalId !== undefined && !isTerminalId(terminalId)) {
+    throw invalidInput(`terminalId must be a terminal id such as "01234567" (letters, digits, - _ . :), got ${describe(fields.terminalId ?? def.terminalId)}`);
+  }
+  let paymentId: string;
+  if (fields.paymentId === undefined || fields.paymentId === null || fields.paymentId === "") {
+    paymentId = randomUUID();
+  } else if (isPaymentId(fields.paymentId)) {
+    paymentId = fields.paymentId;
+  } else {
+    throw invalidInput(
+      `msg.payload.paymentId must be 1-64 letters, digits, "-", "_", "." or ":" (or left out: one is generated), got ${describe(fields.paymentId)}`,
+    );
+  }
+  const req: TransactionRequest = { paymentId, amount, currency };
+  if (terminalId !== undefined) req.terminalId = terminalId;
+  if (kind === "payment") {
+    const mode = nonEmptyString(fields.captureMode) ?? nonEmptyString(def.captureMode) ?? "AUTO";
+    if (!isCaptureMode(mode)) throw invalidInput(`captureMode must be "AUTO" (sale) or "MANUAL" (pre-auth), got ${describe(fields.captureMode)}`);
+    req.captureMode = mode;
+    const tips = optionalCount("tipsAmount", fields.tipsAmount);
+    const cashback = optionalCount("cashbackAmount", fields.cashbackAmount);
+    if (tips !== undefined) req.tipsAmount = tips;
+    if (cashback !== undefined) req.cashbackAmount = cashback;
+  }
+  return req;
+}
+
+class TransactionNode extends UserNode {
+  private readonly kind: TransactionKind;
+  private readonly signaturePolicy: SignatureSetting;
+
+  constructor(RED: NodeAPI, node: Node, private readonly def: TransactionDef, kind: TransactionKind) {
+    super(RED, node, def, `pac-${kind}`);
+    this.kind = kind;
+    const s = def.signature;
+    this.signaturePolicy = s === "decline" || s === "ask" ? s : "accept";
+    this.start();
+  }
+
+  protected async handle(msg: NodeMessage, _send: SendFn, done: DoneFn): Promise<void> {
+    if (msg.topic === "signature") {
+      await this.answerSignature(msg, done);
+      return;
+    }
+    const req = readRequest(msg, this.def, this.kind);
+    if (waiting.has(req.paymentId)) {
+      throw invalidInput(`paymentId ${req.paymentId} was already used: every ${this.kind} needs a new id`, req.paymentId);
+    }
+    const client = await this.client();
+    const terminalId = req.terminalId ?? (await this.pickTerminal(client));
+    if (this.closed) {
+      throw new FlowError("CLOSED", `the node was redeployed before ${this.kind} ${req.paymentId} was sent: nothing was charged`, req.paymentId);
+    }
+    if (waiting.has(req.paymentId)) {
+      // the same id sent twice at once: checked again now that nothing awaits before set()
+      throw invalidInput(`paymentId ${req.paymentId} was already used: every ${this.kind} needs a new id`, req.paymentId);
+    }
+    // The msg waits here for its outcome, whichever instance of this node sends it.
+    waiting.set(req.paymentId, { msg, instance: this, done });
+    this.activity({ fill: "blue", shape: "ring", text: this.t("status.state.sending", "sending to the terminal") });
+    const ctx = snapshotMsg(msg);
+    try {
+      const common = {
+        paymentId: req.paymentId,
+        terminalId,
+        amount: req.amount,
+        currency: req.currency,
+        owner: this.id,
+        signature: this.signaturePolicy,
+        ...(ctx !== undefined ? { ctx } : {}),
+      };
+      if (this.kind === "payment") {
+        await client.createPayment({
+          ...common,
+          captureMode: req.captureMode,
+          ...(req.tipsAmount !== undefined ? { tipsAmount: req.tipsAmount } : {}),
+          ...(req.cashbackAmount !== undefined ? { cashbackAmount: req.cashbackAmount } : {}),
+        });
+      } else {
+        await client.createRefund(common);
+      }
+      // Not when the terminal already reported a step (notifications can overtake the ack).
+      if (waiting.get(req.paymentId)?.instance === this && !client.tracked(req.paymentId)?.lastStep) {
+        this.activity({ fill: "blue", shape: "ring", text: this.t("status.state.waiting", "waiting for the terminal") });
+      }
+    } catch (e) {
+      if (isPacError(e) && e.code === "OUTCOME_UNKNOWN") {
+        // The payment may be running: the engine follows it up and its outcome arrives as usual.
+        this.activity({ fill: "yellow", shape: "ring", text: this.t("runtime.outcomeUnknown", "connection lost — waiting for outcome") });
+        return;
+      }
+      const w = waiting.get(req.paymentId);
+      if (w && w.msg === msg) waiting.delete(req.paymentId);
+      throw e;
+    }
+  }
+
+  /** First AVAILABLE terminal of the account: used when neither msg nor node names one. */
+  private async pickTerminal(client: PacClient): Promise<string> {
+    const terminals = await client.connectedTerminals();
+    const free = terminals.find((t) => t.status === TERMINAL_STATUS.AVAILABLE);
+    if (free) return free.terminalId;
+    const seen = terminals.length ? terminals.map((t) => `${t.terminalId} ${t.status}`).join(", ") : "none connected";
+    throw new FlowError(
+      "NO_TERMINAL",
+      `no terminal is available (${seen}): set the node's Terminal or send msg.payload.terminalId`,
+    );
+  }
+
+  private async answerSignature(msg: NodeMessage, done: DoneFn): Promise<void> {
+    const p = msg.payload;
+    const paymentId = isPlainObject(p) ? p.paymentId : undefined;
+    const accepted = isPlainObject(p) ? p.accepted : undefined;
+    if (typeof paymentId !== "string" || typeof accepted !== "boolean") {
+      throw invalidInput(
+        `a signature answer needs msg.topic = "signature" and msg.payload = {paymentId: "<id from the question>", accepted: true or false}; got ${describe(p)}`,
+      );
+    }
+    const client = await this.client();
+    if (!client.answerSignature(paymentId, accepted)) {
+      throw new FlowError(
+        "NO_QUESTION",
+        `no open signature question for payment ${paymentId}: already answered, timed out, or not asked`,
+        paymentId,
+      );
+    }
+    this.activity({ fill: "blue", shape: "ring", text: this.step(NOTIFICATION.PLEASE_WAIT) });
+    done();
+  }
+
+  // ---- from the config node -----------------------------------------------------------------------
+
+  notification(e: NotificationEvent): void {
+    if (e.owner !== this.id || this.closed) return;
+    this.node.send([
+      null,
+      null,
+      {
+        topic: "notification",
+        paymentId: e.paymentId,
+        payload: { paymentId: e.paymentId, terminalId: e.terminalId, notification: e.notification },
+      },
+    ]);
+    this.activity({ fill: "blue", shape: "dot", text: this.step(e.notification) });
+  }
+
+  signature(q: SignatureQuestion): void {
+    if (q.owner !== this.id || this.closed) return;
+    this.node.send([
+      null,
+      null,
+      {
+        topic: "signature",
+        paymentId: q.paymentId,
+        payload: { paymentId: q.paymentId, terminalId: q.terminalId, receiptLines: q.receiptLines, timeout: q.timeout },
+      },
+    ]);
+    this.activity({ fill: "yellow", shape: "dot", text: this.t("status.state.signature", "signature? waiting for an answer") });
+  }
+
+  /** Send the outcome (called inside client.deliver): the original msg, or one rebuilt from ctx. */
+  outcome(o: PaymentOutcome): void {
+    if (this.closed) throw new Error("node closed");
+    const w = waiting.get(o.paymentId);
+    const msg: NodeMessage = w ? w.msg : msgFromCtx(o.ctx);
+    const payload: Record<string, unknown> = {
+      paymentId: o.paymentId,
+      terminalId: o.terminalId,
+      status: o.status,
+      amount: o.amount,
+      currency: o.currency,
+    };
+    if (this.kind === "payment" && o.captureMode !== undefined) payload.captureMode = o.captureMode;
+    if (o.authCode !== undefined) payload.authCode = o.authCode;
+    if (o.card !== undefined) payload.card = o.card;
+    if (o.record !== undefined) payload.record = o.record;
+    if (o.notCreated) payload.notCreated = true;
+    msg.paymentId = o.paymentId;
+    msg.payload = payload;
+    if (o.redelivered) msg.redelivered = true;
+    this.node.send(o.successful ? [msg, null, null] : [null, msg, null]);
+    waiting.delete(o.paymentId);
+    const done = w?.done;
+    if (w) {
+      w.done = null;
+      w.instance = null;
+    }
+    this.activity(this.resultStatus(o));
+    if (done) done();
+  }
+
+  protected override onClose(_removed: boolean): void {
+    // The msgs keep waiting (a new instance, or pac-events, will send their result); Complete nodes
+    // see them finished here so nothing leaks.
+    releaseInstance(this);
+  }
+
+  // ---- words --------------------------------------------------------------------------------------
+
+  private step(value: string): string {
+    const fallback = STEP_TEXT[value] ?? value.toLowerCase().replace(/_/g, " ");
+    return this.t(`status.notification.${value}`, fallback);
+  }
+
+  private resultStatus(o: PaymentOutcome): NodeStatus {
+    const money = formatMoney(o.amount, o.currency);
+    const word = this.t(`status.result.${o.status}`, RESULT_TEXT[o.status] ?? o.status.toLowerCase());
+    if (o.successful) return { fill: "green", shape: "dot", text: money ? `${word} ${money}` : word };
+    return { fill: "red", shape: "ring", text: o.notCreated ? `${word}: ${this.t("runtime.notCreated", "not sent to the terminal")}` : word };
+  }
+}
+
+/** Register pac-payment or pac-refund. */
+export function registerTransactionType(RED: NodeAPI, kind: TransactionKind): void {
+  userNodeType<TransactionDef>(RED, `pac-${kind}`, (node, def) => new TransactionNode(RED, node, def, kind));
+}

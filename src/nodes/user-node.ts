@@ -1,0 +1,132 @@
+/**
+ * What every node that uses a pac-config node shares: finding the config node, registering with
+ * it, the status line, and an input handler that never lets a rejected promise escape.
+ */
+import type { ConnectionState, StateInfo } from "../client/connection";
+import type { PacClient } from "../client/pac-client";
+import type { ConfigRuntime, PacConfigNode, PacUser } from "./config-runtime";
+import type { CloseDoneFn, DoneFn, Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFn } from "./red-types";
+import { ConnectionView, FlowError, StatusLine, Translate, makeTranslate, toFlowError } from "./shared";
+
+export interface UserDef extends NodeDef {
+  server?: string;
+}
+
+/** Wait this long at most for the first connection before an operation fails with NOT_CONNECTED. */
+const FIRST_CONNECT_WAIT_MS = 10_000;
+
+export abstract class UserNode implements PacUser {
+  readonly id: string;
+  readonly runtime: ConfigRuntime | null;
+  protected readonly t: Translate;
+  protected readonly statusLine: StatusLine;
+  protected closed = false;
+
+  constructor(
+    protected readonly RED: NodeAPI,
+    readonly node: Node,
+    def: UserDef,
+    catalog: string,
+  ) {
+    this.id = node.id;
+    this.t = makeTranslate(RED, catalog);
+    this.statusLine = new StatusLine(node, this.t);
+    const config = def.server ? (RED.nodes.getNode(def.server) as PacConfigNode | null) : null;
+    this.runtime = config && config.pac ? config.pac : null;
+  }
+
+  /** Register with the config node and install the handlers; call at the end of the constructor. */
+  protected start(): void {
+    const node = this.node;
+    node.on("input", (msg, send, done) => {
+      if (this.closed) {
+        done();
+        return;
+      }
+      // done() once per msg: a msg completed at close must not be completed again by a late error.
+      let finished = false;
+      const once: DoneFn = (err) => {
+        if (finished) {
+          if (err) node.warn(`after close: ${err instanceof Error ? err.message : err}`);
+          return;
+        }
+        finished = true;
+        done(err);
+      };
+      this.handle(msg, send, once).catch((e: unknown) => this.fail(e, once));
+    });
+    node.on("close", (removed, done) => {
+      this.closed = true;
+      let finished = false;
+      const finish: CloseDoneFn = () => {
+        if (finished) return;
+        finished = true;
+        done();
+      };
+      try {
+        this.onClose(removed);
+      } catch (e) {
+        node.warn(`close: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      if (this.runtime) this.runtime.deregister(this, finish);
+      else finish();
+    });
+    if (this.runtime) {
+      this.runtime.register(this);
+    } else {
+      node.status({ fill: "red", shape: "ring", text: this.t("runtime.noConfig", "no Dojo connection configured") });
+    }
+  }
+
+  /** Handle one input msg; a thrown error goes to done(err) with the msg (Catch nodes get it). */
+  protected abstract handle(msg: NodeMessage, send: SendFn, done: DoneFn): Promise<void>;
+
+  protected onClose(_removed: boolean): void {
+    /* overridden when there is something to release */
+  }
+
+  protected fail(e: unknown, done: DoneFn): void {
+    try {
+      const err = toFlowError(e, (s) => (this.runtime ? this.runtime.redact(s) : s));
+      if (!this.closed) this.showError(err);
+      done(err);
+    } catch {
+      /* the flow is gone: never let this reject */
+    }
+  }
+
+  protected showError(err: FlowError): void {
+    const text = err.message.length > 60 ? err.message.slice(0, 57) + "…" : err.message;
+    this.statusLine.setActivity({ fill: "red", shape: "dot", text });
+  }
+
+  /** The client, connected when possible; FlowError when the node has no usable config. */
+  protected async client(): Promise<PacClient> {
+    if (!this.runtime) {
+      throw new FlowError("CONFIG", "no Dojo connection (pac-config) is selected in this node");
+    }
+    return this.runtime.ready(Math.min(FIRST_CONNECT_WAIT_MS, this.runtime.requestTimeoutMs));
+  }
+
+  connection(view: ConnectionView): void {
+    if (!this.closed) this.statusLine.setConnection(view);
+  }
+
+  protected activity(status: NodeStatus | null): void {
+    if (!this.closed) this.statusLine.setActivity(status);
+  }
+
+  stateChange?(state: ConnectionState, info: StateInfo): void;
+}
+
+/** The common node constructor: createNode, then the node's runtime object. */
+export function userNodeType<D extends UserDef>(
+  RED: NodeAPI,
+  type: string,
+  build: (node: Node, def: D) => UserNode,
+): void {
+  RED.nodes.registerType<Node, D>(type, function (this: Node, def: D) {
+    RED.nodes.createNode(this, def);
+    build(this, def);
+  });
+}

@@ -1,0 +1,113 @@
+"use strict";
+// Shared by test/nodes*.test.js: the real Node-RED runtime (node-red-node-test-helper), the seven
+// node types as built by scripts/build.js, and bounded waits.
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+const helper = require("node-red-node-test-helper");
+
+helper.init(require.resolve("node-red"));
+
+const root = path.resolve(__dirname, "..");
+const TYPES = ["config", "payment", "refund", "capture", "cancel", "events", "status"];
+const nodeModules = TYPES.map((t) => require(path.join(root, "nodes", `pac-${t}.js`)));
+const configRuntime = require(path.join(root, "dist", "nodes", "config-runtime"));
+const shared = require(path.join(root, "dist", "nodes", "shared"));
+const { PacSimulator } = require(path.join(root, "dist", "simulator"));
+const { Journal } = require(path.join(root, "dist", "client", "journal"));
+
+// Built-in simulators start with zero delays in tests.
+configRuntime.setSimulatorOptions({ delays: "zero" });
+
+function tmpDir(prefix) {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix || "pac-nodes-"));
+}
+
+function delay(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Resolves when check() is truthy; rejects after ms with `what` in the message. */
+async function until(check, what, ms = 3000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await delay(5);
+  }
+}
+
+/** Every msg a helper node receives, in order. */
+function collect(id) {
+  const list = [];
+  helper.getNode(id).on("input", (msg) => list.push(msg));
+  return list;
+}
+
+/** Every status a node shows. */
+function statuses(id) {
+  const list = [];
+  helper.getNode(id).on("call:status", (call) => list.push(call.args[0]));
+  return list;
+}
+
+async function waitConnected(cfgId = "cfg", ms = 5000) {
+  const cfg = helper.getNode(cfgId);
+  await until(() => cfg.pac.client && cfg.pac.client.state === "open", `config ${cfgId} connected`, ms);
+  return cfg;
+}
+
+/** A tab, a catch node (all errors -> "errors"), plus the given nodes (z set to the tab). */
+function flowWith(configNode, nodes) {
+  const out = [{ id: "f1", type: "tab", label: "test" }, configNode];
+  for (const n of nodes) out.push({ z: "f1", x: 100, y: 100, ...n });
+  out.push({ id: "catch", z: "f1", x: 100, y: 100, type: "catch", scope: null, uncaught: false, wires: [["errors"]] });
+  out.push({ id: "errors", z: "f1", x: 100, y: 100, type: "helper" });
+  return out;
+}
+
+function simConfig(extra) {
+  return { id: "cfg", type: "pac-config", name: "", environment: "simulator", eposId: "till-1", requestTimeout: 5, ...extra };
+}
+
+/** pac-payment with outputs to helpers ok / ko / prog. */
+function paymentNode(extra) {
+  return {
+    id: "pay",
+    type: "pac-payment",
+    name: "",
+    server: "cfg",
+    terminalId: "SIM00001",
+    currency: "GBP",
+    captureMode: "AUTO",
+    signature: "accept",
+    wires: [["ok"], ["ko"], ["prog"]],
+    ...extra,
+  };
+}
+
+const outputHelpers = [
+  { id: "ok", type: "helper" },
+  { id: "ko", type: "helper" },
+  { id: "prog", type: "helper" },
+];
+
+module.exports = {
+  helper,
+  nodeModules,
+  configRuntime,
+  shared,
+  PacSimulator,
+  Journal,
+  tmpDir,
+  delay,
+  until,
+  collect,
+  statuses,
+  waitConnected,
+  flowWith,
+  simConfig,
+  paymentNode,
+  outputHelpers,
+};
