@@ -43,6 +43,7 @@ export type JournalEntry =
   | { t: "state"; ts: number; id: string; status: string; amount?: number }
   | { t: "record"; ts: number; id: string; record: JsonObject }
   | { t: "emit"; ts: number; id: string }
+  | { t: "unemit"; ts: number; id: string }
   | { t: "done"; ts: number; id: string }
   | { t: "snap"; ts: number; p: JournalPayment }
   | { t: "seen"; ts: number; ids: string[] };
@@ -113,6 +114,9 @@ function fold(p: JournalPayment, e: JournalEntry): void {
       break;
     case "emit":
       p.emitting = true;
+      break;
+    case "unemit":
+      p.emitting = false;
       break;
     case "done":
       p.deliveredAt = e.ts;

@@ -157,7 +157,16 @@ export class PacClient extends EventEmitter<PacClientEvents> {
     this.connection.on("state", (s, info) => this.onState(s, info));
     this.connection.on("frame", (f) => this.onFrame(f));
     this.connection.on("frame-error", (e) => this.onFrameError(e));
-    this.connection.on("wire", (w) => this.emit("wire", w));
+    // Wire traces cost a redaction per frame: forward them only while someone listens.
+    const forwardWire = (w: WireEvent): void => {
+      this.emit("wire", w);
+    };
+    this.on("newListener", (event) => {
+      if (event === "wire" && this.listenerCount("wire") === 0) this.connection.on("wire", forwardWire);
+    });
+    this.on("removeListener", (event) => {
+      if (event === "wire" && this.listenerCount("wire") === 0) this.connection.off("wire", forwardWire);
+    });
     // Payments left unfinished by an earlier process are followed up once connected.
     for (const p of journal.openPayments()) {
       if (p.recordedAt !== undefined || p.rejected !== undefined || !p.kind) continue;
@@ -172,7 +181,12 @@ export class PacClient extends EventEmitter<PacClientEvents> {
       dir: opts.journalDir,
       identity: { eposId: opts.eposId, accountName: opts.accountName, url: opts.url },
     });
-    return new PacClient(opts, journal);
+    try {
+      return new PacClient(opts, journal);
+    } catch (e) {
+      await journal.close();
+      throw e;
+    }
   }
 
   get state(): ConnectionState {
@@ -363,7 +377,13 @@ export class PacClient extends EventEmitter<PacClientEvents> {
     const p = this.journal.get(paymentId);
     if (p?.deliveredAt !== undefined) return false;
     await this.journal.write({ t: "emit", ts: Date.now(), id: paymentId }, true);
-    handOver();
+    try {
+      handOver();
+    } catch (e) {
+      // Not handed over: it must not come back marked as a possible duplicate.
+      await this.journal.write({ t: "unemit", ts: Date.now(), id: paymentId }, false);
+      throw e;
+    }
     await this.journal.write({ t: "done", ts: Date.now(), id: paymentId }, false);
     return true;
   }
