@@ -161,10 +161,11 @@ export class PacClient extends EventEmitter<PacClientEvents> {
     const forwardWire = (w: WireEvent): void => {
       this.emit("wire", w);
     };
-    this.on("newListener", (event) => {
+    const untyped = this as unknown as EventEmitter; // newListener/removeListener are not in the event map
+    untyped.on("newListener", (event: string | symbol) => {
       if (event === "wire" && this.listenerCount("wire") === 0) this.connection.on("wire", forwardWire);
     });
-    this.on("removeListener", (event) => {
+    untyped.on("removeListener", (event: string | symbol) => {
       if (event === "wire" && this.listenerCount("wire") === 0) this.connection.off("wire", forwardWire);
     });
     // Payments left unfinished by an earlier process are followed up once connected.
