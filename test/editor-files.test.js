@@ -21,690 +21,690 @@ const EXAMPLES = path.join(ROOT, "examples");
 const EVENT_TYPES = ["notification", "record", "signature", "connection", "wire"];
 
 const CONTRACT = {
-    "pac-config": {
-        category: "config",
-        defaults: ["name", "environment", "url", "eposId", "softwareHouseId", "resellerId", "requestTimeout"],
-        values: { name: "", environment: "simulator", url: "", eposId: "", requestTimeout: 30 },
-        credentials: { accountName: "text", apiKey: "password" },
-        selects: { environment: ["simulator", "staging", "production", "custom"] },
-        required: ["eposId"],
-    },
-    "pac-payment": {
-        defaults: ["name", "server", "terminalId", "currency", "captureMode", "signature"],
-        values: { name: "", server: "", terminalId: "", currency: "GBP", captureMode: "AUTO", signature: "accept" },
-        selects: { captureMode: ["AUTO", "MANUAL"], signature: ["accept", "decline", "ask"] },
-        inputs: 1,
-        outputs: 3,
-    },
-    "pac-refund": {
-        defaults: ["name", "server", "terminalId", "currency", "signature"],
-        values: { name: "", server: "", terminalId: "", currency: "GBP", signature: "accept" },
-        selects: { signature: ["accept", "decline", "ask"] },
-        inputs: 1,
-        outputs: 3,
-    },
-    "pac-capture": {
-        defaults: ["name", "server", "action"],
-        values: { name: "", server: "", action: "capture" },
-        selects: { action: ["capture", "update"] },
-        inputs: 1,
-        outputs: 1,
-    },
-    "pac-cancel": {
-        defaults: ["name", "server"],
-        values: { name: "", server: "" },
-        selects: {},
-        inputs: 1,
-        outputs: 1,
-    },
-    "pac-events": {
-        defaults: ["name", "server", "events", "terminalId"],
-        values: { name: "", server: "", events: ["notification", "record", "connection"], terminalId: "" },
-        selects: {},
-        checkboxes: { events: EVENT_TYPES },
-        inputs: 0,
-        outputs: 1,
-    },
-    "pac-status": {
-        defaults: ["name", "server", "query"],
-        values: { name: "", server: "", query: "payment" },
-        selects: { query: ["payment", "terminals", "terminal", "journal"] },
-        inputs: 1,
-        outputs: 1,
-    },
+  "pac-config": {
+    category: "config",
+    defaults: ["name", "environment", "url", "eposId", "softwareHouseId", "resellerId", "requestTimeout"],
+    values: { name: "", environment: "simulator", url: "", eposId: "", requestTimeout: 30 },
+    credentials: { accountName: "text", apiKey: "password" },
+    selects: { environment: ["simulator", "staging", "production", "custom"] },
+    required: ["eposId"],
+  },
+  "pac-payment": {
+    defaults: ["name", "server", "terminalId", "currency", "captureMode", "signature"],
+    values: { name: "", server: "", terminalId: "", currency: "GBP", captureMode: "AUTO", signature: "accept" },
+    selects: { captureMode: ["AUTO", "MANUAL"], signature: ["accept", "decline", "ask"] },
+    inputs: 1,
+    outputs: 3,
+  },
+  "pac-refund": {
+    defaults: ["name", "server", "terminalId", "currency", "signature"],
+    values: { name: "", server: "", terminalId: "", currency: "GBP", signature: "accept" },
+    selects: { signature: ["accept", "decline", "ask"] },
+    inputs: 1,
+    outputs: 3,
+  },
+  "pac-capture": {
+    defaults: ["name", "server", "action"],
+    values: { name: "", server: "", action: "capture" },
+    selects: { action: ["capture", "update"] },
+    inputs: 1,
+    outputs: 1,
+  },
+  "pac-cancel": {
+    defaults: ["name", "server"],
+    values: { name: "", server: "" },
+    selects: {},
+    inputs: 1,
+    outputs: 1,
+  },
+  "pac-events": {
+    defaults: ["name", "server", "events", "terminalId"],
+    values: { name: "", server: "", events: ["notification", "record", "connection"], terminalId: "" },
+    selects: {},
+    checkboxes: { events: EVENT_TYPES },
+    inputs: 0,
+    outputs: 1,
+  },
+  "pac-status": {
+    defaults: ["name", "server", "query"],
+    values: { name: "", server: "", query: "payment" },
+    selects: { query: ["payment", "terminals", "terminal", "journal"] },
+    inputs: 1,
+    outputs: 1,
+  },
 };
 
 /** Node types of Node-RED's own palette that the examples may use. */
 const CORE_TYPES = new Set([
-    "tab", "comment", "inject", "debug", "function", "change", "switch", "template", "catch", "status",
-    "complete", "link in", "link out", "link call", "junction", "group", "delay", "trigger", "json",
-    "http in", "http response", "http request", "split", "join", "sort", "batch", "range", "exec",
-    "filter", "rbe", "csv", "html", "xml", "yaml",
+  "tab", "comment", "inject", "debug", "function", "change", "switch", "template", "catch", "status",
+  "complete", "link in", "link out", "link call", "junction", "group", "delay", "trigger", "json",
+  "http in", "http response", "http request", "split", "join", "sort", "batch", "range", "exec",
+  "filter", "rbe", "csv", "html", "xml", "yaml",
 ]);
 
 /** Properties every exported flow node may have besides its defaults. */
 const BASE_PROPS = new Set(["id", "type", "z", "g", "d", "x", "y", "w", "h", "wires", "l", "info"]);
 
 const EXPECTED_EXAMPLES = [
-    "01-card-payment.json", "02-refund.json", "03-pre-auth-capture.json", "04-cancel.json",
-    "05-events.json", "06-status.json", "shop-counter.json",
+  "01-card-payment.json", "02-refund.json", "03-pre-auth-capture.json", "04-cancel.json",
+  "05-events.json", "06-status.json", "shop-counter.json",
 ];
 
 // ---- helpers -------------------------------------------------------------------------------
 
 /** A value from the vm's realm as a plain value of this realm. */
 function plain(value) {
-    return JSON.parse(JSON.stringify(value));
+  return JSON.parse(JSON.stringify(value));
 }
 
 function read(file) {
-    return fs.readFileSync(file, "utf8");
+  return fs.readFileSync(file, "utf8");
 }
 
 /** Exactly the regular expression the flow library's validator (node-red-dev) uses. */
 function javascriptBlocks(html) {
-    const re = /<script.+?type=['"]text\/javascript['"].*?>([\S\s]*?)<\/script>/gi;
-    const blocks = [];
-    let m;
-    while ((m = re.exec(html)) !== null) {
-        blocks.push(m[1]);
-    }
-    return blocks;
+  const re = /<script.+?type=['"]text\/javascript['"].*?>([\S\s]*?)<\/script>/gi;
+  const blocks = [];
+  let m;
+  while ((m = re.exec(html)) !== null) {
+    blocks.push(m[1]);
+  }
+  return blocks;
 }
 
 function scriptBlocks(html, attr) {
-    const re = new RegExp("<script type=\"text/html\" " + attr + "=\"([^\"]+)\">([\\s\\S]*?)</script>", "g");
-    const blocks = [];
-    let m;
-    while ((m = re.exec(html)) !== null) {
-        blocks.push({ name: m[1], body: m[2] });
-    }
-    return blocks;
+  const re = new RegExp("<script type=\"text/html\" " + attr + "=\"([^\"]+)\">([\\s\\S]*?)</script>", "g");
+  const blocks = [];
+  let m;
+  while ((m = re.exec(html)) !== null) {
+    blocks.push({ name: m[1], body: m[2] });
+  }
+  return blocks;
 }
 
 function lookup(catalog, key) {
-    return key.split(".").reduce((o, k) => (o && typeof o === "object" ? o[k] : undefined), catalog);
+  return key.split(".").reduce((o, k) => (o && typeof o === "object" ? o[k] : undefined), catalog);
 }
 
 /** The i18n keys named by data-i18n attributes, without their [attr] prefixes. */
 function dataI18nKeys(html) {
-    const keys = [];
-    const re = /data-i18n="([^"]*)"/g;
-    let m;
-    while ((m = re.exec(html)) !== null) {
-        for (const part of m[1].split(";")) {
-            keys.push(part.replace(/^\[[^\]]*\]/, ""));
-        }
+  const keys = [];
+  const re = /data-i18n="([^"]*)"/g;
+  let m;
+  while ((m = re.exec(html)) !== null) {
+    for (const part of m[1].split(";")) {
+      keys.push(part.replace(/^\[[^\]]*\]/, ""));
     }
-    return keys;
+  }
+  return keys;
 }
 
 /** The literal keys of this._("…") / RED._("…") calls. */
 function underscoreKeys(js) {
-    const keys = [];
-    const re = /\b_\(\s*(['"])([^'"]+)\1/g;
-    let m;
-    while ((m = re.exec(js)) !== null) {
-        keys.push(m[2]);
-    }
-    return keys;
+  const keys = [];
+  const re = /\b_\(\s*(['"])([^'"]+)\1/g;
+  let m;
+  while ((m = re.exec(js)) !== null) {
+    keys.push(m[2]);
+  }
+  return keys;
 }
 
 /** Node-RED's own RED.validators.number and .regex, as in @node-red/editor-client. */
 const validators = {
-    number(blankAllowed) {
-        return function (v, opt) {
-            if (blankAllowed && (v === "" || v === undefined)) {
-                return true;
-            }
-            if (v !== "" && /^[+-]?[0-9]*\.?[0-9]*([eE][-+]?[0-9]+)?$/.test(v)) {
-                return true;
-            }
-            if (!isNaN(v)) {
-                return true;
-            }
-            return opt ? "invalid number" : false;
-        };
-    },
-    regex(re) {
-        return function (v, opt) {
-            if (re.test(v)) {
-                return true;
-            }
-            return opt ? "invalid value" : false;
-        };
-    },
+  number(blankAllowed) {
+    return function (v, opt) {
+      if (blankAllowed && (v === "" || v === undefined)) {
+        return true;
+      }
+      if (v !== "" && /^[+-]?[0-9]*\.?[0-9]*([eE][-+]?[0-9]+)?$/.test(v)) {
+        return true;
+      }
+      if (!isNaN(v)) {
+        return true;
+      }
+      return opt ? "invalid number" : false;
+    };
+  },
+  regex(re) {
+    return function (v, opt) {
+      if (re.test(v)) {
+        return true;
+      }
+      return opt ? "invalid value" : false;
+    };
+  },
 };
 
 /** Run a node's editor scripts with a stub RED; returns {type: definition}. */
 function loadDefinitions(file) {
-    const defs = {};
-    const sandbox = {
-        RED: {
-            nodes: {
-                registerType(type, def) {
-                    defs[type] = def;
-                },
-            },
-            validators,
-            _: (k) => k,
+  const defs = {};
+  const sandbox = {
+    RED: {
+      nodes: {
+        registerType(type, def) {
+          defs[type] = def;
         },
-        $: () => ({ length: 0 }),
-        console,
-    };
-    vm.createContext(sandbox);
-    for (const block of javascriptBlocks(read(file))) {
-        vm.runInContext(block, sandbox, { filename: file });
-    }
-    return defs;
+      },
+      validators,
+      _: (k) => k,
+    },
+    $: () => ({ length: 0 }),
+    console,
+  };
+  vm.createContext(sandbox);
+  for (const block of javascriptBlocks(read(file))) {
+    vm.runInContext(block, sandbox, { filename: file });
+  }
+  return defs;
 }
 
 /** A stand-in for an editor node of this type: `_` throws for a key missing from the catalog. */
 function fakeNode(type, catalog, props) {
-    return Object.assign(
-        {
-            type,
-            _(key) {
-                const value = lookup(catalog, key);
-                if (typeof value !== "string") {
-                    throw new Error(type + ": i18n key " + key + " is missing from " + type + ".json");
-                }
-                return value;
-            },
-        },
-        props,
-    );
+  return Object.assign(
+    {
+      type,
+      _(key) {
+        const value = lookup(catalog, key);
+        if (typeof value !== "string") {
+          throw new Error(type + ": i18n key " + key + " is missing from " + type + ".json");
+        }
+        return value;
+      },
+    },
+    props,
+  );
 }
 
 /** Validate one property the way the editor does (required, then validate with an opt). */
 function isValid(def, prop, value, node) {
-    const d = def.defaults[prop];
-    if (d.required && value === "") {
-        return false;
-    }
-    if (!d.validate) {
-        return true;
-    }
-    const r = d.validate.call(node, value, {});
-    return r === true;
+  const d = def.defaults[prop];
+  if (d.required && value === "") {
+    return false;
+  }
+  if (!d.validate) {
+    return true;
+  }
+  const r = d.validate.call(node, value, {});
+  return r === true;
 }
 
 function htmlFiles() {
-    return fs.readdirSync(NODES).filter((f) => /^pac-.*\.html$/.test(f)).sort();
+  return fs.readdirSync(NODES).filter((f) => /^pac-.*\.html$/.test(f)).sort();
 }
 
 // ---- node definitions and edit dialogs -------------------------------------------------------
 
 describe("editor files", function () {
-    it("has an html file for every node of the contract", function () {
-        const types = htmlFiles().map((f) => f.replace(/\.html$/, ""));
-        for (const type of Object.keys(CONTRACT)) {
-            types.should.containEql(type);
+  it("has an html file for every node of the contract", function () {
+    const types = htmlFiles().map((f) => f.replace(/\.html$/, ""));
+    for (const type of Object.keys(CONTRACT)) {
+      types.should.containEql(type);
+    }
+  });
+
+  for (const file of htmlFiles()) {
+    const type = file.replace(/\.html$/, "");
+    const htmlPath = path.join(NODES, file);
+    const catalogPath = path.join(LOCALES, type + ".json");
+    const helpPath = path.join(LOCALES, type + ".html");
+    const contract = CONTRACT[type];
+
+    describe(file, function () {
+      let html;
+      let catalog;
+      let def;
+      before(function () {
+        html = read(htmlPath);
+        catalog = JSON.parse(read(catalogPath));
+        def = loadDefinitions(htmlPath)[type];
+      });
+
+      it("registers its type with a literal string and an object literal in a text/javascript script", function () {
+        const blocks = javascriptBlocks(html);
+        blocks.length.should.be.above(0);
+        const calls = blocks.join("\n").match(/RED\.nodes\.registerType\(/g) || [];
+        calls.length.should.equal(1, "one registerType per file");
+        const literal = new RegExp("RED\\.nodes\\.registerType\\(\\s*(['\"])" + type + "\\1\\s*,\\s*\\{");
+        blocks.some((b) => literal.test(b)).should.be.true("registerType('" + type + "', {…}) not found");
+        // the flow library validator parses each block: it must be valid JavaScript on its own
+        for (const b of blocks) {
+          should.doesNotThrow(() => new vm.Script(b), "script block does not parse");
         }
-    });
+        should.exist(def, "running the script did not register " + type);
+      });
 
-    for (const file of htmlFiles()) {
-        const type = file.replace(/\.html$/, "");
-        const htmlPath = path.join(NODES, file);
-        const catalogPath = path.join(LOCALES, type + ".json");
-        const helpPath = path.join(LOCALES, type + ".html");
-        const contract = CONTRACT[type];
+      it("keeps category, color, icon, inputs and outputs as literals (the validator reads them)", function () {
+        const js = javascriptBlocks(html).join("\n");
+        js.should.match(/\bcategory:\s*['"][^'"]+['"]/);
+        if (def.category !== "config") {
+          js.should.match(/\bcolor:\s*['"]#[0-9A-Fa-f]{6}['"]/);
+          js.should.match(/\bicon:\s*['"]pac-[a-z0-9-]+\.svg['"]/);
+          js.should.match(/\binputs:\s*\d\b/);
+          js.should.match(/\boutputs:\s*\d\b/);
+        }
+      });
 
-        describe(file, function () {
-            let html;
-            let catalog;
-            let def;
-            before(function () {
-                html = read(htmlPath);
-                catalog = JSON.parse(read(catalogPath));
-                def = loadDefinitions(htmlPath)[type];
-            });
+      it("has exactly one edit template and keeps its help in the locale file", function () {
+        const templates = scriptBlocks(html, "data-template-name");
+        templates.length.should.equal(1);
+        templates[0].name.should.equal(type);
+        html.should.not.match(/data-help-name/, "help belongs in nodes/locales/en-US/" + type + ".html");
+      });
 
-            it("registers its type with a literal string and an object literal in a text/javascript script", function () {
-                const blocks = javascriptBlocks(html);
-                blocks.length.should.be.above(0);
-                const calls = blocks.join("\n").match(/RED\.nodes\.registerType\(/g) || [];
-                calls.length.should.equal(1, "one registerType per file");
-                const literal = new RegExp("RED\\.nodes\\.registerType\\(\\s*(['\"])" + type + "\\1\\s*,\\s*\\{");
-                blocks.some((b) => literal.test(b)).should.be.true("registerType('" + type + "', {…}) not found");
-                // the flow library validator parses each block: it must be valid JavaScript on its own
-                for (const b of blocks) {
-                    should.doesNotThrow(() => new vm.Script(b), "script block does not parse");
-                }
-                should.exist(def, "running the script did not register " + type);
-            });
+      it("has a message catalog named after the node, namespaced by its type", function () {
+        Object.keys(catalog).should.eql([type]);
+      });
 
-            it("keeps category, color, icon, inputs and outputs as literals (the validator reads them)", function () {
-                const js = javascriptBlocks(html).join("\n");
-                js.should.match(/\bcategory:\s*['"][^'"]+['"]/);
-                if (def.category !== "config") {
-                    js.should.match(/\bcolor:\s*['"]#[0-9A-Fa-f]{6}['"]/);
-                    js.should.match(/\bicon:\s*['"]pac-[a-z0-9-]+\.svg['"]/);
-                    js.should.match(/\binputs:\s*\d\b/);
-                    js.should.match(/\boutputs:\s*\d\b/);
-                }
-            });
+      it("defines every data-i18n and _() key it uses in its catalog", function () {
+        const keys = dataI18nKeys(html).concat(underscoreKeys(javascriptBlocks(html).join("\n")));
+        keys.length.should.be.above(0);
+        for (const key of keys) {
+          key.should.startWith(type + ".", key + " is not in the " + type + " namespace");
+          should(typeof lookup(catalog, key)).equal("string", "missing i18n key " + key);
+        }
+      });
 
-            it("has exactly one edit template and keeps its help in the locale file", function () {
-                const templates = scriptBlocks(html, "data-template-name");
-                templates.length.should.equal(1);
-                templates[0].name.should.equal(type);
-                html.should.not.match(/data-help-name/, "help belongs in nodes/locales/en-US/" + type + ".html");
-            });
+      it("has no hard-coded UI text in the edit template", function () {
+        const body = scriptBlocks(html, "data-template-name")[0].body;
+        const text = body.replace(/<[^>]*>/g, "").replace(/&nbsp;/g, "").trim();
+        text.should.equal("", "text outside data-i18n: " + text);
+        body.should.not.match(/\splaceholder=/, "use data-i18n=\"[placeholder]…\"");
+        body.should.not.match(/\stitle=/, "use data-i18n=\"[title]…\"");
+      });
 
-            it("has a message catalog named after the node, namespaced by its type", function () {
-                Object.keys(catalog).should.eql([type]);
-            });
+      it("gives labels, palette label and port labels from the catalog", function () {
+        const node = fakeNode(type, catalog, contract ? Object.assign({}, contract.values) : {});
+        const label = def.label.call(node);
+        label.should.be.a.String().and.not.be.empty();
+        def.label.call(Object.assign(node, { name: "my name" })).should.equal("my name");
+        const palette = typeof def.paletteLabel === "function" ? def.paletteLabel.call(node) : def.paletteLabel;
+        palette.should.be.a.String().and.not.be.empty();
+        if (def.category !== "config") {
+          if (def.inputs > 0) {
+            def.inputLabels.call(node, 0).should.be.a.String().and.not.be.empty();
+          }
+          for (let i = 0; i < def.outputs; i++) {
+            const l = typeof def.outputLabels === "function" ? def.outputLabels.call(node, i) : def.outputLabels[i];
+            l.should.be.a.String().and.not.be.empty();
+          }
+        }
+      });
 
-            it("defines every data-i18n and _() key it uses in its catalog", function () {
-                const keys = dataI18nKeys(html).concat(underscoreKeys(javascriptBlocks(html).join("\n")));
-                keys.length.should.be.above(0);
-                for (const key of keys) {
-                    key.should.startWith(type + ".", key + " is not in the " + type + " namespace");
-                    should(typeof lookup(catalog, key)).equal("string", "missing i18n key " + key);
-                }
-            });
+      it("has an icon in icons/ that is a white glyph", function () {
+        if (def.category === "config") {
+          return;
+        }
+        const icon = path.join(ICONS, def.icon);
+        fs.existsSync(icon).should.be.true(def.icon + " missing from icons/");
+        const svg = read(icon);
+        svg.should.match(/^<svg[^>]*viewBox="0,? 0,? 40,? 60"/);
+        const colours = (svg.match(/(?:fill|stroke|color)="[^"]*"/g) || []).map((a) => a.replace(/^\w+="|"$/g, ""));
+        for (const c of colours) {
+          ["#fff", "#ffffff", "white", "none"].should.containEql(c.toLowerCase());
+        }
+      });
 
-            it("has no hard-coded UI text in the edit template", function () {
-                const body = scriptBlocks(html, "data-template-name")[0].body;
-                const text = body.replace(/<[^>]*>/g, "").replace(/&nbsp;/g, "").trim();
-                text.should.equal("", "text outside data-i18n: " + text);
-                body.should.not.match(/\splaceholder=/, "use data-i18n=\"[placeholder]…\"");
-                body.should.not.match(/\stitle=/, "use data-i18n=\"[title]…\"");
-            });
+      it("has help in nodes/locales/en-US in the help style guide's form", function () {
+        const help = read(helpPath);
+        const blocks = scriptBlocks(help, "data-help-name");
+        blocks.length.should.equal(1);
+        blocks[0].name.should.equal(type);
+        const body = blocks[0].body.trim();
+        body.should.startWith("<p>", "the first paragraph is the summary (palette tooltip)");
+        const order = [];
+        const want = [];
+        if (def.category !== "config" && def.inputs > 0) {
+          want.push("Inputs");
+        }
+        if (def.category !== "config" && def.outputs > 0) {
+          want.push("Outputs");
+        }
+        want.push("Details", "References");
+        const re = /<h3>([^<]+)<\/h3>/g;
+        let m;
+        while ((m = re.exec(body)) !== null) {
+          order.push(m[1]);
+        }
+        order.should.eql(want);
+        const section = (name) => {
+          const start = body.indexOf("<h3>" + name + "</h3>");
+          const next = body.indexOf("<h3>", start + 1);
+          return body.slice(start, next === -1 ? undefined : next);
+        };
+        for (const name of ["Inputs", "Outputs"].filter((n) => want.includes(n))) {
+          const s = section(name);
+          s.should.match(/<dl class="message-properties">/);
+          const dts = s.match(/<dt[^>]*>[\s\S]*?<\/dt>/g) || [];
+          dts.length.should.be.above(0);
+          for (const dt of dts) {
+            dt.should.match(/<span class="property-type">[^<]+<\/span>/, name + ": " + dt);
+          }
+        }
+        if (def.outputs > 1) {
+          const ports = section("Outputs").match(/<ol class="node-ports">([\s\S]*?)<\/ol>/);
+          should.exist(ports, "several outputs are described in <ol class=\"node-ports\">");
+          (ports[1].match(/<li>/g) || []).length.should.equal(def.outputs);
+        }
+        section("References").should.match(/<a href="https:\/\/[^"]+">/);
+      });
 
-            it("gives labels, palette label and port labels from the catalog", function () {
-                const node = fakeNode(type, catalog, contract ? Object.assign({}, contract.values) : {});
-                const label = def.label.call(node);
-                label.should.be.a.String().and.not.be.empty();
-                def.label.call(Object.assign(node, { name: "my name" })).should.equal("my name");
-                const palette = typeof def.paletteLabel === "function" ? def.paletteLabel.call(node) : def.paletteLabel;
-                palette.should.be.a.String().and.not.be.empty();
-                if (def.category !== "config") {
-                    if (def.inputs > 0) {
-                        def.inputLabels.call(node, 0).should.be.a.String().and.not.be.empty();
-                    }
-                    for (let i = 0; i < def.outputs; i++) {
-                        const l = typeof def.outputLabels === "function" ? def.outputLabels.call(node, i) : def.outputLabels[i];
-                        l.should.be.a.String().and.not.be.empty();
-                    }
-                }
-            });
+      if (!contract) {
+        return;
+      }
 
-            it("has an icon in icons/ that is a white glyph", function () {
-                if (def.category === "config") {
-                    return;
-                }
-                const icon = path.join(ICONS, def.icon);
-                fs.existsSync(icon).should.be.true(def.icon + " missing from icons/");
-                const svg = read(icon);
-                svg.should.match(/^<svg[^>]*viewBox="0,? 0,? 40,? 60"/);
-                const colours = (svg.match(/(?:fill|stroke|color)="[^"]*"/g) || []).map((a) => a.replace(/^\w+="|"$/g, ""));
-                for (const c of colours) {
-                    ["#fff", "#ffffff", "white", "none"].should.containEql(c.toLowerCase());
-                }
-            });
+      it("declares exactly the documented properties with their defaults", function () {
+        Object.keys(def.defaults).sort().should.eql(contract.defaults.slice().sort());
+        for (const [prop, value] of Object.entries(contract.values)) {
+          // defaults come from the vm's realm: compare as plain JSON
+          should(plain(def.defaults[prop].value)).eql(value, prop);
+        }
+        if (contract.category === "config") {
+          def.category.should.equal("config");
+          should.not.exist(def.inputs);
+        } else {
+          def.category.should.equal("Dojo");
+          def.inputs.should.equal(contract.inputs);
+          def.outputs.should.equal(contract.outputs);
+          should(plain(def.defaults.server)).eql({ value: "", type: "pac-config", required: true });
+        }
+        if (def.defaults.terminalId) {
+          should(!def.defaults.terminalId.required).be.true("terminalId is not required: the msg can supply it");
+          isValid(def, "terminalId", "", fakeNode(type, catalog, {})).should.be.true();
+          isValid(def, "terminalId", "SIM00001", fakeNode(type, catalog, {})).should.be.true();
+        }
+        for (const prop of contract.required || []) {
+          def.defaults[prop].required.should.be.true(prop + " is required");
+        }
+      });
 
-            it("has help in nodes/locales/en-US in the help style guide's form", function () {
-                const help = read(helpPath);
-                const blocks = scriptBlocks(help, "data-help-name");
-                blocks.length.should.equal(1);
-                blocks[0].name.should.equal(type);
-                const body = blocks[0].body.trim();
-                body.should.startWith("<p>", "the first paragraph is the summary (palette tooltip)");
-                const order = [];
-                const want = [];
-                if (def.category !== "config" && def.inputs > 0) {
-                    want.push("Inputs");
-                }
-                if (def.category !== "config" && def.outputs > 0) {
-                    want.push("Outputs");
-                }
-                want.push("Details", "References");
-                const re = /<h3>([^<]+)<\/h3>/g;
-                let m;
-                while ((m = re.exec(body)) !== null) {
-                    order.push(m[1]);
-                }
-                order.should.eql(want);
-                const section = (name) => {
-                    const start = body.indexOf("<h3>" + name + "</h3>");
-                    const next = body.indexOf("<h3>", start + 1);
-                    return body.slice(start, next === -1 ? undefined : next);
-                };
-                for (const name of ["Inputs", "Outputs"].filter((n) => want.includes(n))) {
-                    const s = section(name);
-                    s.should.match(/<dl class="message-properties">/);
-                    const dts = s.match(/<dt[^>]*>[\s\S]*?<\/dt>/g) || [];
-                    dts.length.should.be.above(0);
-                    for (const dt of dts) {
-                        dt.should.match(/<span class="property-type">[^<]+<\/span>/, name + ": " + dt);
-                    }
-                }
-                if (def.outputs > 1) {
-                    const ports = section("Outputs").match(/<ol class="node-ports">([\s\S]*?)<\/ol>/);
-                    should.exist(ports, "several outputs are described in <ol class=\"node-ports\">");
-                    (ports[1].match(/<li>/g) || []).length.should.equal(def.outputs);
-                }
-                section("References").should.match(/<a href="https:\/\/[^"]+">/);
-            });
+      it("has an input in the template for every property", function () {
+        const body = scriptBlocks(html, "data-template-name")[0].body;
+        const prefix = def.category === "config" ? "node-config-input-" : "node-input-";
+        const other = def.category === "config" ? "node-input-" : "node-config-input-";
+        body.should.not.match(new RegExp("id=\"" + other), "wrong id prefix for this kind of node");
+        for (const prop of contract.defaults) {
+          if (contract.checkboxes && contract.checkboxes[prop]) {
+            continue;
+          }
+          body.should.match(new RegExp("id=\"" + prefix + prop + "\""), prop);
+        }
+        for (const [prop, values] of Object.entries(contract.selects)) {
+          const select = body.match(new RegExp("<select id=\"" + prefix + prop + "\"[^>]*>([\\s\\S]*?)</select>"));
+          should.exist(select, prop + " is a select");
+          const options = (select[1].match(/<option value="([^"]*)"/g) || []).map((o) => o.replace(/^<option value="|"$/g, ""));
+          options.should.eql(values, prop);
+        }
+        for (const [prop, values] of Object.entries(contract.checkboxes || {})) {
+          body.should.not.match(new RegExp("id=\"" + prefix + prop + "\""), prop + " is edited as checkboxes");
+          for (const v of values) {
+            body.should.match(new RegExp("<input type=\"checkbox\" id=\"[^\"]*-" + v + "\""), prop + ": " + v);
+          }
+        }
+      });
 
-            if (!contract) {
-                return;
-            }
-
-            it("declares exactly the documented properties with their defaults", function () {
-                Object.keys(def.defaults).sort().should.eql(contract.defaults.slice().sort());
-                for (const [prop, value] of Object.entries(contract.values)) {
-                    // defaults come from the vm's realm: compare as plain JSON
-                    should(plain(def.defaults[prop].value)).eql(value, prop);
-                }
-                if (contract.category === "config") {
-                    def.category.should.equal("config");
-                    should.not.exist(def.inputs);
-                } else {
-                    def.category.should.equal("Dojo");
-                    def.inputs.should.equal(contract.inputs);
-                    def.outputs.should.equal(contract.outputs);
-                    should(plain(def.defaults.server)).eql({ value: "", type: "pac-config", required: true });
-                }
-                if (def.defaults.terminalId) {
-                    should(!def.defaults.terminalId.required).be.true("terminalId is not required: the msg can supply it");
-                    isValid(def, "terminalId", "", fakeNode(type, catalog, {})).should.be.true();
-                    isValid(def, "terminalId", "SIM00001", fakeNode(type, catalog, {})).should.be.true();
-                }
-                for (const prop of contract.required || []) {
-                    def.defaults[prop].required.should.be.true(prop + " is required");
-                }
-            });
-
-            it("has an input in the template for every property", function () {
-                const body = scriptBlocks(html, "data-template-name")[0].body;
-                const prefix = def.category === "config" ? "node-config-input-" : "node-input-";
-                const other = def.category === "config" ? "node-input-" : "node-config-input-";
-                body.should.not.match(new RegExp("id=\"" + other), "wrong id prefix for this kind of node");
-                for (const prop of contract.defaults) {
-                    if (contract.checkboxes && contract.checkboxes[prop]) {
-                        continue;
-                    }
-                    body.should.match(new RegExp("id=\"" + prefix + prop + "\""), prop);
-                }
-                for (const [prop, values] of Object.entries(contract.selects)) {
-                    const select = body.match(new RegExp("<select id=\"" + prefix + prop + "\"[^>]*>([\\s\\S]*?)</select>"));
-                    should.exist(select, prop + " is a select");
-                    const options = (select[1].match(/<option value="([^"]*)"/g) || []).map((o) => o.replace(/^<option value="|"$/g, ""));
-                    options.should.eql(values, prop);
-                }
-                for (const [prop, values] of Object.entries(contract.checkboxes || {})) {
-                    body.should.not.match(new RegExp("id=\"" + prefix + prop + "\""), prop + " is edited as checkboxes");
-                    for (const v of values) {
-                        body.should.match(new RegExp("<input type=\"checkbox\" id=\"[^\"]*-" + v + "\""), prop + ": " + v);
-                    }
-                }
-            });
-
-            if (contract.credentials) {
-                it("declares the credentials and a password input for the API key", function () {
-                    const creds = {};
-                    for (const [k, v] of Object.entries(def.credentials || {})) {
-                        creds[k] = v.type;
-                    }
-                    creds.should.eql(contract.credentials);
-                    const body = scriptBlocks(html, "data-template-name")[0].body;
-                    body.should.match(/<input type="password" id="node-config-input-apiKey"/);
-                    body.should.match(/<input type="text" id="node-config-input-accountName"/);
-                    for (const c of Object.values(def.credentials)) {
-                        should(!c.required).be.true("credentials are not needed for the simulator");
-                    }
-                });
-            }
+      if (contract.credentials) {
+        it("declares the credentials and a password input for the API key", function () {
+          const creds = {};
+          for (const [k, v] of Object.entries(def.credentials || {})) {
+            creds[k] = v.type;
+          }
+          creds.should.eql(contract.credentials);
+          const body = scriptBlocks(html, "data-template-name")[0].body;
+          body.should.match(/<input type="password" id="node-config-input-apiKey"/);
+          body.should.match(/<input type="text" id="node-config-input-accountName"/);
+          for (const c of Object.values(def.credentials)) {
+            should(!c.required).be.true("credentials are not needed for the simulator");
+          }
         });
+      }
+    });
+  }
+
+  describe("validation", function () {
+    function setup(type) {
+      const catalog = JSON.parse(read(path.join(LOCALES, type + ".json")));
+      const def = loadDefinitions(path.join(NODES, type + ".html"))[type];
+      return { def, node: (props) => fakeNode(type, catalog, props || {}) };
     }
 
-    describe("validation", function () {
-        function setup(type) {
-            const catalog = JSON.parse(read(path.join(LOCALES, type + ".json")));
-            const def = loadDefinitions(path.join(NODES, type + ".html"))[type];
-            return { def, node: (props) => fakeNode(type, catalog, props || {}) };
-        }
-
-        it("pac-config: eposId required, requestTimeout a positive number, url ws(s) only for custom", function () {
-            const { def, node } = setup("pac-config");
-            isValid(def, "eposId", "", node()).should.be.false();
-            isValid(def, "eposId", "till-1", node()).should.be.true();
-            for (const ok of [30, "30", "0.5", 120]) {
-                isValid(def, "requestTimeout", ok, node()).should.be.true(String(ok));
-            }
-            for (const bad of [0, "0", -5, "abc", ""]) {
-                isValid(def, "requestTimeout", bad, node()).should.be.false(String(bad));
-            }
-            const custom = node({ environment: "custom" });
-            isValid(def, "url", "wss://pac.example.com/ws/v2/pac/epos", custom).should.be.true();
-            isValid(def, "url", "ws://127.0.0.1:8787/ws/v2/pac/epos", custom).should.be.true();
-            for (const bad of ["", "http://example.com", "example.com", "wss://"]) {
-                isValid(def, "url", bad, custom).should.be.false(bad);
-            }
-            isValid(def, "url", "", node({ environment: "simulator" })).should.be.true();
-            isValid(def, "environment", "production", node()).should.be.true();
-            isValid(def, "environment", "live", node()).should.be.false();
-            // a reason is given (3.x validators), from the catalog
-            def.defaults.requestTimeout.validate.call(node(), "abc", {}).should.be.a.String();
-            def.defaults.url.validate.call(custom, "http://x", {}).should.be.a.String();
-        });
-
-        it("pac-payment / pac-refund: currency is three capital letters", function () {
-            for (const type of ["pac-payment", "pac-refund"]) {
-                const { def, node } = setup(type);
-                isValid(def, "currency", "GBP", node()).should.be.true();
-                isValid(def, "currency", "EUR", node()).should.be.true();
-                for (const bad of ["", "gbp", "GB", "GBPX", "£"]) {
-                    isValid(def, "currency", bad, node()).should.be.false(type + " " + bad);
-                }
-                def.defaults.currency.validate.call(node(), "gb", {}).should.be.a.String();
-            }
-            const { def, node } = setup("pac-payment");
-            isValid(def, "captureMode", "MANUAL", node()).should.be.true();
-            isValid(def, "captureMode", "manual", node()).should.be.false();
-            isValid(def, "signature", "ask", node()).should.be.true();
-            isValid(def, "signature", "maybe", node()).should.be.false();
-        });
-
-        it("pac-events: a non-empty set of known event types", function () {
-            const { def, node } = setup("pac-events");
-            isValid(def, "events", ["wire"], node()).should.be.true();
-            isValid(def, "events", EVENT_TYPES.slice(), node()).should.be.true();
-            isValid(def, "events", [], node()).should.be.false();
-            isValid(def, "events", ["record", "bogus"], node()).should.be.false();
-        });
-
-        it("pac-capture / pac-status: only the documented choices", function () {
-            const cap = setup("pac-capture");
-            isValid(cap.def, "action", "update", cap.node()).should.be.true();
-            isValid(cap.def, "action", "refund", cap.node()).should.be.false();
-            const st = setup("pac-status");
-            for (const q of ["payment", "terminals", "terminal", "journal"]) {
-                isValid(st.def, "query", q, st.node()).should.be.true(q);
-            }
-            isValid(st.def, "query", "report", st.node()).should.be.false();
-        });
-
-        it("labels follow the node's settings", function () {
-            const pay = setup("pac-payment");
-            pay.def.label.call(pay.node({ captureMode: "AUTO" })).should.equal("card payment");
-            pay.def.label.call(pay.node({ captureMode: "MANUAL" })).should.not.equal("card payment");
-            const cfg = setup("pac-config");
-            cfg.def.label.call(cfg.node({ eposId: "till-1", environment: "simulator" })).should.equal("till-1@simulator");
-            cfg.def.label.call(cfg.node({ name: "Shop", eposId: "till-1", environment: "staging" })).should.equal("Shop");
-        });
+    it("pac-config: eposId required, requestTimeout a positive number, url ws(s) only for custom", function () {
+      const { def, node } = setup("pac-config");
+      isValid(def, "eposId", "", node()).should.be.false();
+      isValid(def, "eposId", "till-1", node()).should.be.true();
+      for (const ok of [30, "30", "0.5", 120]) {
+        isValid(def, "requestTimeout", ok, node()).should.be.true(String(ok));
+      }
+      for (const bad of [0, "0", -5, "abc", ""]) {
+        isValid(def, "requestTimeout", bad, node()).should.be.false(String(bad));
+      }
+      const custom = node({ environment: "custom" });
+      isValid(def, "url", "wss://pac.example.com/ws/v2/pac/epos", custom).should.be.true();
+      isValid(def, "url", "ws://127.0.0.1:8787/ws/v2/pac/epos", custom).should.be.true();
+      for (const bad of ["", "http://example.com", "example.com", "wss://"]) {
+        isValid(def, "url", bad, custom).should.be.false(bad);
+      }
+      isValid(def, "url", "", node({ environment: "simulator" })).should.be.true();
+      isValid(def, "environment", "production", node()).should.be.true();
+      isValid(def, "environment", "live", node()).should.be.false();
+      // a reason is given (3.x validators), from the catalog
+      def.defaults.requestTimeout.validate.call(node(), "abc", {}).should.be.a.String();
+      def.defaults.url.validate.call(custom, "http://x", {}).should.be.a.String();
     });
 
-    // ---- examples ------------------------------------------------------------------------------
-
-    describe("examples", function () {
-        const files = fs.existsSync(EXAMPLES) ? fs.readdirSync(EXAMPLES).filter((f) => f.endsWith(".json")).sort() : [];
-
-        it("has the documented examples", function () {
-            for (const f of EXPECTED_EXAMPLES) {
-                files.should.containEql(f);
-            }
-        });
-
-        it("uses every node of the palette in some example", function () {
-            const used = new Set();
-            for (const f of files) {
-                for (const n of JSON.parse(read(path.join(EXAMPLES, f)))) {
-                    used.add(n.type);
-                }
-            }
-            for (const type of Object.keys(CONTRACT)) {
-                used.has(type).should.be.true(type + " appears in no example");
-            }
-        });
-
-        for (const file of files) {
-            describe(file, function () {
-                let flow;
-                let byId;
-                let tab;
-                before(function () {
-                    flow = JSON.parse(read(path.join(EXAMPLES, file)));
-                    byId = new Map(flow.map((n) => [n.id, n]));
-                    tab = flow[0];
-                });
-
-                it("is one tab of nodes with unique 16-hex ids", function () {
-                    flow.should.be.an.Array();
-                    tab.type.should.equal("tab");
-                    flow.filter((n) => n.type === "tab").length.should.equal(1);
-                    byId.size.should.equal(flow.length, "ids are unique");
-                    for (const n of flow) {
-                        n.id.should.match(/^[0-9a-f]{16}$/);
-                        n.type.should.be.a.String();
-                        const isConfig = n.type === "pac-config";
-                        if (n.type !== "tab" && !isConfig) {
-                            should(n.z).equal(tab.id, n.id + " is not on the tab");
-                            n.x.should.be.a.Number();
-                            n.y.should.be.a.Number();
-                            n.wires.should.be.an.Array();
-                        }
-                    }
-                });
-
-                it("uses only our nodes and Node-RED's core nodes", function () {
-                    for (const n of flow) {
-                        if (n.type.startsWith("pac-")) {
-                            Object.keys(CONTRACT).should.containEql(n.type);
-                        } else {
-                            CORE_TYPES.has(n.type).should.be.true("not a core node type: " + n.type);
-                        }
-                    }
-                });
-
-                it("wires to nodes that exist, from outputs that exist", function () {
-                    for (const n of flow.filter((x) => Array.isArray(x.wires))) {
-                        const c = CONTRACT[n.type];
-                        if (c && c.outputs !== undefined) {
-                            n.wires.length.should.equal(c.outputs, n.type + " " + n.id + " outputs");
-                        }
-                        if (n.type === "switch" || n.type === "function") {
-                            n.wires.length.should.equal(n.outputs, n.id + " outputs");
-                        }
-                        if (n.type === "debug" || n.type === "http response" || n.type === "comment") {
-                            n.wires.should.eql([]);
-                        }
-                        for (const port of n.wires) {
-                            port.should.be.an.Array();
-                            for (const target of port) {
-                                byId.has(target).should.be.true(n.id + " wires to a missing node " + target);
-                                const t = byId.get(target);
-                                ["tab", "pac-config", "comment", "inject", "catch", "http in", "pac-events"]
-                                    .should.not.containEql(t.type, n.id + " wires into a node with no input");
-                            }
-                        }
-                    }
-                    for (const n of flow.filter((x) => x.type === "catch" && Array.isArray(x.scope))) {
-                        for (const target of n.scope) {
-                            byId.has(target).should.be.true("catch scope names a missing node " + target);
-                        }
-                    }
-                });
-
-                it("gives our nodes only their documented properties, with valid values", function () {
-                    for (const n of flow.filter((x) => x.type.startsWith("pac-"))) {
-                        const c = CONTRACT[n.type];
-                        for (const key of Object.keys(n)) {
-                            (BASE_PROPS.has(key) || c.defaults.includes(key)).should.be.true(n.type + " has an undocumented property " + key);
-                        }
-                        for (const key of c.defaults) {
-                            n.should.have.property(key);
-                        }
-                        for (const [prop, values] of Object.entries(c.selects)) {
-                            values.should.containEql(n[prop], n.type + "." + prop);
-                        }
-                        if ("currency" in n) {
-                            n.currency.should.match(/^[A-Z]{3}$/);
-                        }
-                        if (n.type === "pac-events") {
-                            n.events.should.be.an.Array().and.not.be.empty();
-                            for (const e of n.events) {
-                                EVENT_TYPES.should.containEql(e);
-                            }
-                        }
-                    }
-                });
-
-                it("uses one simulator connection without credentials", function () {
-                    const configs = flow.filter((n) => n.type === "pac-config");
-                    configs.length.should.equal(1);
-                    const cfg = configs[0];
-                    cfg.environment.should.equal("simulator");
-                    cfg.eposId.should.equal("till-1");
-                    cfg.softwareHouseId.should.equal("shopflow-demo");
-                    cfg.requestTimeout.should.equal(30);
-                    cfg.should.not.have.property("credentials");
-                    should.not.exist(cfg.z);
-                    const users = flow.filter((n) => n.type.startsWith("pac-") && n.type !== "pac-config");
-                    users.length.should.be.above(0);
-                    for (const n of users) {
-                        n.server.should.equal(cfg.id, n.id + " uses another connection");
-                    }
-                });
-
-                it("explains itself in a comment node", function () {
-                    const comments = flow.filter((n) => n.type === "comment");
-                    comments.length.should.be.above(0);
-                    comments.some((n) => n.name && n.info && n.info.length > 40).should.be.true();
-                });
-            });
+    it("pac-payment / pac-refund: currency is three capital letters", function () {
+      for (const type of ["pac-payment", "pac-refund"]) {
+        const { def, node } = setup(type);
+        isValid(def, "currency", "GBP", node()).should.be.true();
+        isValid(def, "currency", "EUR", node()).should.be.true();
+        for (const bad of ["", "gbp", "GB", "GBPX", "£"]) {
+          isValid(def, "currency", bad, node()).should.be.false(type + " " + bad);
         }
-
-        it("shop-counter answers every HTTP request", function () {
-            const flow = JSON.parse(read(path.join(EXAMPLES, "shop-counter.json")));
-            const byId = new Map(flow.map((n) => [n.id, n]));
-            const ins = flow.filter((n) => n.type === "http in");
-            ins.map((n) => n.method).sort().should.eql(["get", "post"]);
-            ins.forEach((n) => n.url.should.equal("/sale"));
-            const pay = flow.find((n) => n.type === "pac-payment");
-            // outputs 1 and 2 lead to an http response; output 3 (progress) must not
-            const reaches = (ids, seen = new Set()) => ids.some((id) => {
-                if (seen.has(id)) {
-                    return false;
-                }
-                seen.add(id);
-                const n = byId.get(id);
-                return n.type === "http response" || reaches([].concat(...(n.wires || [])), seen);
-            });
-            reaches(pay.wires[0]).should.be.true("approved → http response");
-            reaches(pay.wires[1]).should.be.true("not approved → http response");
-            reaches(pay.wires[2]).should.be.false("progress must not answer the request");
-            const catches = flow.filter((n) => n.type === "catch");
-            catches.some((c) => Array.isArray(c.scope) && c.scope.includes(pay.id) && reaches([].concat(...c.wires)))
-                .should.be.true("a catch scoped to pac-payment answers the request");
-            catches.filter((c) => reaches([].concat(...c.wires))).length.should.be.above(1, "bad input is answered too");
-            const codes = flow.filter((n) => n.type === "change")
-                .flatMap((n) => n.rules.filter((r) => r.p === "statusCode").map((r) => r.to));
-            codes.should.containEql("400");
-            codes.should.containEql("502");
-        });
+        def.defaults.currency.validate.call(node(), "gb", {}).should.be.a.String();
+      }
+      const { def, node } = setup("pac-payment");
+      isValid(def, "captureMode", "MANUAL", node()).should.be.true();
+      isValid(def, "captureMode", "manual", node()).should.be.false();
+      isValid(def, "signature", "ask", node()).should.be.true();
+      isValid(def, "signature", "maybe", node()).should.be.false();
     });
+
+    it("pac-events: a non-empty set of known event types", function () {
+      const { def, node } = setup("pac-events");
+      isValid(def, "events", ["wire"], node()).should.be.true();
+      isValid(def, "events", EVENT_TYPES.slice(), node()).should.be.true();
+      isValid(def, "events", [], node()).should.be.false();
+      isValid(def, "events", ["record", "bogus"], node()).should.be.false();
+    });
+
+    it("pac-capture / pac-status: only the documented choices", function () {
+      const cap = setup("pac-capture");
+      isValid(cap.def, "action", "update", cap.node()).should.be.true();
+      isValid(cap.def, "action", "refund", cap.node()).should.be.false();
+      const st = setup("pac-status");
+      for (const q of ["payment", "terminals", "terminal", "journal"]) {
+        isValid(st.def, "query", q, st.node()).should.be.true(q);
+      }
+      isValid(st.def, "query", "report", st.node()).should.be.false();
+    });
+
+    it("labels follow the node's settings", function () {
+      const pay = setup("pac-payment");
+      pay.def.label.call(pay.node({ captureMode: "AUTO" })).should.equal("card payment");
+      pay.def.label.call(pay.node({ captureMode: "MANUAL" })).should.not.equal("card payment");
+      const cfg = setup("pac-config");
+      cfg.def.label.call(cfg.node({ eposId: "till-1", environment: "simulator" })).should.equal("till-1@simulator");
+      cfg.def.label.call(cfg.node({ name: "Shop", eposId: "till-1", environment: "staging" })).should.equal("Shop");
+    });
+  });
+
+  // ---- examples ------------------------------------------------------------------------------
+
+  describe("examples", function () {
+    const files = fs.existsSync(EXAMPLES) ? fs.readdirSync(EXAMPLES).filter((f) => f.endsWith(".json")).sort() : [];
+
+    it("has the documented examples", function () {
+      for (const f of EXPECTED_EXAMPLES) {
+        files.should.containEql(f);
+      }
+    });
+
+    it("uses every node of the palette in some example", function () {
+      const used = new Set();
+      for (const f of files) {
+        for (const n of JSON.parse(read(path.join(EXAMPLES, f)))) {
+          used.add(n.type);
+        }
+      }
+      for (const type of Object.keys(CONTRACT)) {
+        used.has(type).should.be.true(type + " appears in no example");
+      }
+    });
+
+    for (const file of files) {
+      describe(file, function () {
+        let flow;
+        let byId;
+        let tab;
+        before(function () {
+          flow = JSON.parse(read(path.join(EXAMPLES, file)));
+          byId = new Map(flow.map((n) => [n.id, n]));
+          tab = flow[0];
+        });
+
+        it("is one tab of nodes with unique 16-hex ids", function () {
+          flow.should.be.an.Array();
+          tab.type.should.equal("tab");
+          flow.filter((n) => n.type === "tab").length.should.equal(1);
+          byId.size.should.equal(flow.length, "ids are unique");
+          for (const n of flow) {
+            n.id.should.match(/^[0-9a-f]{16}$/);
+            n.type.should.be.a.String();
+            const isConfig = n.type === "pac-config";
+            if (n.type !== "tab" && !isConfig) {
+              should(n.z).equal(tab.id, n.id + " is not on the tab");
+              n.x.should.be.a.Number();
+              n.y.should.be.a.Number();
+              n.wires.should.be.an.Array();
+            }
+          }
+        });
+
+        it("uses only our nodes and Node-RED's core nodes", function () {
+          for (const n of flow) {
+            if (n.type.startsWith("pac-")) {
+              Object.keys(CONTRACT).should.containEql(n.type);
+            } else {
+              CORE_TYPES.has(n.type).should.be.true("not a core node type: " + n.type);
+            }
+          }
+        });
+
+        it("wires to nodes that exist, from outputs that exist", function () {
+          for (const n of flow.filter((x) => Array.isArray(x.wires))) {
+            const c = CONTRACT[n.type];
+            if (c && c.outputs !== undefined) {
+              n.wires.length.should.equal(c.outputs, n.type + " " + n.id + " outputs");
+            }
+            if (n.type === "switch" || n.type === "function") {
+              n.wires.length.should.equal(n.outputs, n.id + " outputs");
+            }
+            if (n.type === "debug" || n.type === "http response" || n.type === "comment") {
+              n.wires.should.eql([]);
+            }
+            for (const port of n.wires) {
+              port.should.be.an.Array();
+              for (const target of port) {
+                byId.has(target).should.be.true(n.id + " wires to a missing node " + target);
+                const t = byId.get(target);
+                ["tab", "pac-config", "comment", "inject", "catch", "http in", "pac-events"]
+                  .should.not.containEql(t.type, n.id + " wires into a node with no input");
+              }
+            }
+          }
+          for (const n of flow.filter((x) => x.type === "catch" && Array.isArray(x.scope))) {
+            for (const target of n.scope) {
+              byId.has(target).should.be.true("catch scope names a missing node " + target);
+            }
+          }
+        });
+
+        it("gives our nodes only their documented properties, with valid values", function () {
+          for (const n of flow.filter((x) => x.type.startsWith("pac-"))) {
+            const c = CONTRACT[n.type];
+            for (const key of Object.keys(n)) {
+              (BASE_PROPS.has(key) || c.defaults.includes(key)).should.be.true(n.type + " has an undocumented property " + key);
+            }
+            for (const key of c.defaults) {
+              n.should.have.property(key);
+            }
+            for (const [prop, values] of Object.entries(c.selects)) {
+              values.should.containEql(n[prop], n.type + "." + prop);
+            }
+            if ("currency" in n) {
+              n.currency.should.match(/^[A-Z]{3}$/);
+            }
+            if (n.type === "pac-events") {
+              n.events.should.be.an.Array().and.not.be.empty();
+              for (const e of n.events) {
+                EVENT_TYPES.should.containEql(e);
+              }
+            }
+          }
+        });
+
+        it("uses one simulator connection without credentials", function () {
+          const configs = flow.filter((n) => n.type === "pac-config");
+          configs.length.should.equal(1);
+          const cfg = configs[0];
+          cfg.environment.should.equal("simulator");
+          cfg.eposId.should.equal("till-1");
+          cfg.softwareHouseId.should.equal("shopflow-demo");
+          cfg.requestTimeout.should.equal(30);
+          cfg.should.not.have.property("credentials");
+          should.not.exist(cfg.z);
+          const users = flow.filter((n) => n.type.startsWith("pac-") && n.type !== "pac-config");
+          users.length.should.be.above(0);
+          for (const n of users) {
+            n.server.should.equal(cfg.id, n.id + " uses another connection");
+          }
+        });
+
+        it("explains itself in a comment node", function () {
+          const comments = flow.filter((n) => n.type === "comment");
+          comments.length.should.be.above(0);
+          comments.some((n) => n.name && n.info && n.info.length > 40).should.be.true();
+        });
+      });
+    }
+
+    it("shop-counter answers every HTTP request", function () {
+      const flow = JSON.parse(read(path.join(EXAMPLES, "shop-counter.json")));
+      const byId = new Map(flow.map((n) => [n.id, n]));
+      const ins = flow.filter((n) => n.type === "http in");
+      ins.map((n) => n.method).sort().should.eql(["get", "post"]);
+      ins.forEach((n) => n.url.should.equal("/sale"));
+      const pay = flow.find((n) => n.type === "pac-payment");
+      // outputs 1 and 2 lead to an http response; output 3 (progress) must not
+      const reaches = (ids, seen = new Set()) => ids.some((id) => {
+        if (seen.has(id)) {
+          return false;
+        }
+        seen.add(id);
+        const n = byId.get(id);
+        return n.type === "http response" || reaches([].concat(...(n.wires || [])), seen);
+      });
+      reaches(pay.wires[0]).should.be.true("approved → http response");
+      reaches(pay.wires[1]).should.be.true("not approved → http response");
+      reaches(pay.wires[2]).should.be.false("progress must not answer the request");
+      const catches = flow.filter((n) => n.type === "catch");
+      catches.some((c) => Array.isArray(c.scope) && c.scope.includes(pay.id) && reaches([].concat(...c.wires)))
+        .should.be.true("a catch scoped to pac-payment answers the request");
+      catches.filter((c) => reaches([].concat(...c.wires))).length.should.be.above(1, "bad input is answered too");
+      const codes = flow.filter((n) => n.type === "change")
+        .flatMap((n) => n.rules.filter((r) => r.p === "statusCode").map((r) => r.to));
+      codes.should.containEql("400");
+      codes.should.containEql("502");
+    });
+  });
 });
