@@ -14,6 +14,7 @@ const USAGE = `Usage: dojo-pac-simulator [options]
   --zero-delay     no pauses between terminal steps
   --strict         refuse params the contract does not list
   --manual         terminals wait at PRESENT_CARD to be driven by hand
+  --no-vt          do not serve the virtual terminal page at http://HOST:PORT/
   --verbose        print every frame in and out
   --help           show this text
 
@@ -21,6 +22,10 @@ Magic amounts (last two digits of baseAmount): 00 approve, 01 decline, 02 signat
 03 wait at PRESENT_CARD, 04 processing error, 05 chip and PIN; anything else approves.`;
 
 class UsageError extends Error {}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\./.test(host);
+}
 
 function parseArgs(argv: readonly string[]): { options: SimulatorOptions; verbose: boolean } | "help" {
   const options: SimulatorOptions = {};
@@ -47,6 +52,7 @@ function parseArgs(argv: readonly string[]): { options: SimulatorOptions; verbos
       case "--zero-delay": options.delays = "zero"; break;
       case "--strict": options.strict = true; break;
       case "--manual": options.manual = true; break;
+      case "--no-vt": options.virtualTerminal = false; break;
       case "--verbose": verbose = true; break;
       case "--help": case "-h": return "help";
       default: throw new UsageError(`unknown option ${arg}`);
@@ -91,6 +97,12 @@ async function main(): Promise<void> {
   console.log(`  terminals:    ${sim.terminals().map((t) => t.terminalId).join(", ")}`);
   console.log(`  headers:      ${HEADER.authorization}: Basic ${Buffer.from(`${accountName}:${apiKey}`).toString("base64")}`);
   console.log(`                ${HEADER.eposId}: <your till id>, ${HEADER.softwareHouseId}: <your software house id>`);
+  if (sim.virtualTerminalUrl) {
+    console.log(`Virtual terminals (play the customer): ${sim.virtualTerminalUrl}`);
+    if (!isLoopback(sim.host)) {
+      console.log(`  warning: bound to ${sim.host}: anyone who can reach this port can drive the terminals (--no-vt to turn the page off)`);
+    }
+  }
 
   sim.on("connection", (c) => console.log(`+ ${c.eposId} connected (${c.softwareHouseId})`));
   sim.on("disconnection", (c) => console.log(`- ${c.eposId} disconnected (${c.code}${c.displaced ? ", displaced" : ""})`));

@@ -45,6 +45,8 @@ export interface ServerConfig {
   faults: SimulatorFaults;
   scheduler: Scheduler;
   hooks: ServerHooks;
+  /** Plain HTTP requests (not upgrades) go here first; `next()` gives the default 404/426 answer. */
+  request?: (req: http.IncomingMessage, res: http.ServerResponse, next: (err?: unknown) => void) => void;
 }
 
 /** Missing this many pongs in a row marks a socket dead (contract §1). */
@@ -78,9 +80,19 @@ export class PacServer {
     this.wss = new WebSocketServer({ noServer: true, autoPong: false, maxPayload: cfg.maxPayload });
     this.http.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     this.http.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
-      const onPath = new URL(req.url ?? "/", "http://localhost").pathname === PAC_PATH;
-      res.writeHead(onPath ? HTTP_STATUS.upgradeRequired : HTTP_STATUS.notFound, { "Content-Type": "text/plain" });
-      res.end(onPath ? "this endpoint only speaks WebSocket\n" : "not found\n");
+      const fallback = (err?: unknown): void => {
+        if (res.headersSent) return void res.destroy();
+        if (err !== undefined) {
+          res.writeHead(500, { "Content-Type": "text/plain" });
+          res.end("internal error\n");
+          return;
+        }
+        const onPath = new URL(req.url ?? "/", "http://localhost").pathname === PAC_PATH;
+        res.writeHead(onPath ? HTTP_STATUS.upgradeRequired : HTTP_STATUS.notFound, { "Content-Type": "text/plain" });
+        res.end(onPath ? "this endpoint only speaks WebSocket\n" : "not found\n");
+      };
+      if (this.cfg.request) this.cfg.request(req, res, fallback);
+      else fallback();
     });
   }
 

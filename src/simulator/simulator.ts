@@ -32,6 +32,8 @@ import type { Account } from "./store";
 import { VirtualTerminal } from "./terminal";
 import type { SignatureOutcome, TerminalHost } from "./terminal";
 import { Scheduler } from "./timers";
+import { createVirtualTerminalHandler } from "./vt/handler";
+import type { VirtualTerminalHandler } from "./vt/handler";
 import type {
   SimConnectionInfo,
   SimCredentials,
@@ -112,6 +114,7 @@ export class PacSimulator extends EventEmitter<SimulatorEventMap> {
   private readonly dispatcher: Dispatcher;
   private readonly server: PacServer;
   private readonly signatureTimeoutMs: number;
+  private readonly vt?: VirtualTerminalHandler;
   private stopping?: Promise<void>;
   private suspended = false;
 
@@ -157,8 +160,10 @@ export class PacSimulator extends EventEmitter<SimulatorEventMap> {
       drop: (conn) => this.server.drop(conn),
       failed: (err) => this.internalError(err),
     });
+    if (options.virtualTerminal !== false) this.vt = createVirtualTerminalHandler(this, { basePath: "/" });
     this.server = new PacServer({
       host: this.host,
+      request: this.vt,
       port: nonNegative("port", options.port, DEFAULTS.port),
       maxPayload: Math.max(DEFAULTS.maxPayload, (options.maxFrameBytes ?? 0) * 2),
       pingIntervalMs: nonNegative("pingIntervalMs", options.pingIntervalMs, DEFAULTS.pingIntervalMs),
@@ -194,8 +199,20 @@ export class PacSimulator extends EventEmitter<SimulatorEventMap> {
     return `ws://${host}:${this.port}${PAC_PATH}`;
   }
 
+  /** http://HOST:PORT/ : the virtual terminal page (undefined with `virtualTerminal: false`). */
+  get virtualTerminalUrl(): string | undefined {
+    if (!this.vt) return undefined;
+    const host = this.host === "0.0.0.0" ? "127.0.0.1" : this.host === "::" ? "::1" : this.host;
+    return `http://${host.includes(":") ? `[${host}]` : host}:${this.port}/`;
+  }
+
   get isSuspended(): boolean {
     return this.suspended;
+  }
+
+  /** stop() has been called. */
+  get isStopped(): boolean {
+    return this.stopping !== undefined;
   }
 
   /** Every account's credentials (the first is `credentials`). */
@@ -206,6 +223,7 @@ export class PacSimulator extends EventEmitter<SimulatorEventMap> {
   /** Close every socket, timer and the listener. Idempotent; resolves when all is closed. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.emit("stopping");
       this.scheduler.close();
       await this.server.close();
     })();

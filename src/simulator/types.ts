@@ -47,6 +47,11 @@ export interface SimulatorOptions {
   maxFrameBytes?: number;
   /** SimulatorFaults active from the start (see `SimulatorFaults`). */
   faults?: SimFaultConfig;
+  /**
+   * Serve the virtual terminal page (and its control API) at `/` on the simulator's own port.
+   * Default true. Anyone who can reach the port can drive the terminals.
+   */
+  virtualTerminal?: boolean;
 }
 
 /** Where a terminal is in its transaction: the steps marked "waits" wait for an action. */
@@ -138,6 +143,8 @@ export interface SimulatorEventMap {
   recordAcked: [SimRecordEvent];
   /** A bug in the simulator (never a bad frame from the EPOS). Logged to stderr when nobody listens. */
   internalError: [Error];
+  /** `stop()` was called: whoever serves something from this simulator should let go of it. */
+  stopping: [];
 }
 
 /** Live counters; `resetStats()` zeroes them. */

@@ -1,0 +1,85 @@
+/**
+ * The virtual terminal page, rendered on the server with the terminals' current state (so it reads
+ * right before the script runs). Every URL in it is relative: it works under any base path as long
+ * as the page itself is served at a path ending in "/".
+ */
+import type { SimTerminalSnapshot } from "../types";
+import { VT_ACTIONS, describeTerminal } from "./view";
+
+export type VtTheme = "light" | "dark" | undefined;
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function terminalCard(t: SimTerminalSnapshot, n: number, showAccount: boolean): string {
+  const v = describeTerminal(t);
+  const id = `t${n}`;
+  const allowed = new Set<string>(t.allowedActions);
+  const button = (a: (typeof VT_ACTIONS)[number]): string =>
+    `<button type="button" class="act" data-action="${a.action}"${allowed.has(a.action) ? "" : " disabled"}>` +
+    `${escapeHtml(a.label)}</button>`;
+  const group = (name: "customer" | "bank", title: string): string =>
+    `<div class="group" role="group" aria-labelledby="${id}-${name}">` +
+    `<h3 id="${id}-${name}">${title}</h3><div class="buttons">` +
+    VT_ACTIONS.filter((a) => a.group === name).map(button).join("") +
+    `</div></div>`;
+  const toggle = (name: "automatic" | "online", label: string, on: boolean): string =>
+    `<button type="button" class="switch" role="switch" data-toggle="${name}" aria-checked="${on}">` +
+    `<span class="knob" aria-hidden="true"></span><span class="switch-label">${label}</span>` +
+    `<span class="switch-state" aria-hidden="true">${on ? "on" : "off"}</span></button>`;
+  const account = showAccount ? `<span class="account">${escapeHtml(t.accountName)}</span>` : "";
+  return `
+<section class="terminal tone-${v.tone}" data-account="${escapeHtml(t.accountName)}" data-terminal="${escapeHtml(t.terminalId)}" aria-labelledby="${id}-name">
+  <header class="terminal-head">
+    <h2 id="${id}-name">${escapeHtml(t.terminalId)}${account}</h2>
+    <span class="badge" data-field="status">${escapeHtml(v.status)}</span>
+  </header>
+  <div class="screen" tabindex="-1">
+    <div class="amount" data-field="amount">${escapeHtml(v.amount)}</div>
+    <div class="headline" data-field="headline" aria-live="polite">${escapeHtml(v.headline)}</div>
+    <div class="detail" data-field="detail">${escapeHtml(v.detail)}</div>
+  </div>
+  <p class="hint" data-field="hint">${escapeHtml(v.hint)}</p>
+  <div class="switches">
+    ${toggle("automatic", "Automatic", !t.manual)}
+    ${toggle("online", "Online", t.online)}
+  </div>
+  ${group("customer", "Customer")}
+  ${group("bank", "Bank")}
+  <p class="error" data-field="error" role="alert"></p>
+</section>`;
+}
+
+export function renderPage(terminals: readonly SimTerminalSnapshot[], opts: { title: string; theme: VtTheme }): string {
+  const showAccount = new Set(terminals.map((t) => t.accountName)).size > 1;
+  const cards = terminals.length
+    ? terminals.map((t, i) => terminalCard(t, i, showAccount)).join("\n")
+    : `<p class="empty">This simulator has no terminals.</p>`;
+  const theme = opts.theme ? ` class="${opts.theme}"` : "";
+  return `<!doctype html>
+<html lang="en"${theme}>
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>${escapeHtml(opts.title)}</title>
+<link rel="stylesheet" href="vt/style.css">
+<script src="vt/app.js" defer></script>
+</head>
+<body>
+<header class="page-head">
+  <h1>${escapeHtml(opts.title)}</h1>
+  <p class="conn" data-conn="connecting" role="status" aria-live="polite">Connecting…</p>
+</header>
+<p class="intro">Play the customer and the bank. <strong>Automatic</strong>: the amount's last two digits decide
+(…00 approve, …01 decline, …02 signature, …03 wait for a card, …04 error, …05 chip and PIN).
+Switch it off to drive a payment with the buttons.</p>
+<main class="grid">
+${cards}
+</main>
+<noscript><p class="intro">The buttons need JavaScript.</p></noscript>
+</body>
+</html>
+`;
+}
