@@ -1,0 +1,261 @@
+#!/usr/bin/env node
+// A real Node-RED runtime (the devDependency), embedded with an http server on 127.0.0.1:0 and a
+// temporary userDir, in its own process (forked by bench/run.js with --max-old-space-size=256).
+// argv[2] = JSON config, by mode:
+//   row     {withPackage:true, url, accountName, apiKey, eposId, terminals, warmupMs, windowMs}
+//           pac-config (custom URL) -> pac-payment (terminalId from msg) -> bench-counter;
+//           sales are injected with RED.nodes.getNode("pay").receive(msg).
+//   idle    {withPackage, url, accountName, apiKey, eposId, settleMs}: RSS once connected, no payments
+//           (needs --expose-gc). Without the package the flow holds only the counter.
+//   load    {withPackage}: an empty flow; how long RED.start() takes.
+//   require {}: no Node-RED; how long requiring nodes/pac-*.js takes in a fresh process.
+// The package is installed as Node-RED finds an npm install: a symlink of the repo at
+// <userDir>/node_modules/@shopflow/node-red-dojo-pac.
+"use strict";
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+const http = require("http");
+const { performance } = require("perf_hooks");
+const { ROOT, Driver, terminalIds, until, delay, workerSetup } = require("./common");
+
+const { cfg, send } = workerSetup(120_000);
+let userDir = null;
+let RED = null;
+let server = null;
+
+const NODE_TYPES = ["config", "payment", "refund", "capture", "cancel", "events", "status"];
+
+function makeUserDir(flows, creds) {
+  userDir = fs.mkdtempSync(path.join(os.tmpdir(), "pac-bench-red-"));
+  if (cfg.withPackage) {
+    const scope = path.join(userDir, "node_modules", "@shopflow");
+    fs.mkdirSync(scope, { recursive: true });
+    fs.symlinkSync(ROOT, path.join(scope, "node-red-dojo-pac"), "dir");
+  }
+  fs.writeFileSync(path.join(userDir, "package.json"), JSON.stringify({ name: "pac-bench-userdir", private: true }));
+  fs.writeFileSync(path.join(userDir, "flows.json"), JSON.stringify(flows));
+  if (creds) fs.writeFileSync(path.join(userDir, "flows_cred.json"), JSON.stringify(creds));
+}
+
+async function startRed() {
+  const express = require("express");
+  RED = require("node-red");
+  const app = express();
+  server = http.createServer(app);
+  const settings = {
+    userDir,
+    nodesDir: [path.join(__dirname, "red-nodes")],
+    flowFile: "flows.json",
+    credentialSecret: false,
+    httpAdminRoot: "/red",
+    httpNodeRoot: "/api",
+    uiHost: "127.0.0.1",
+    logging: { console: { level: "warn", metrics: false, audit: false } },
+    editorTheme: { projects: { enabled: false }, tours: false },
+    externalModules: { autoInstall: false, palette: { allowInstall: false } },
+    telemetry: { enabled: false, updateNotification: false },
+    diagnostics: { enabled: false },
+    runtimeState: { enabled: false },
+    functionGlobalContext: {},
+  };
+  RED.init(server, settings);
+  app.use(settings.httpAdminRoot, RED.httpAdmin);
+  app.use(settings.httpNodeRoot, RED.httpNode);
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
+  });
+  const events = require("@node-red/util").events;
+  const flowsStarted = new Promise((resolve) => events.once("flows:started", resolve));
+  const t0 = performance.now();
+  await RED.start();
+  const startMs = performance.now() - t0;
+  await Promise.race([flowsStarted, delay(10_000).then(() => Promise.reject(new Error("flows did not start within 10 s")))]);
+  const types = RED.nodes.getNodeList ? RED.nodes.getNodeList().flatMap((s) => s.types || []) : [];
+  if (cfg.withPackage && !types.includes("pac-payment")) {
+    throw new Error(`Node-RED did not load the package (types: ${types.join(", ")})`);
+  }
+  return startMs;
+}
+
+async function stopRed() {
+  if (RED) {
+    try {
+      await Promise.race([RED.stop(), delay(10_000)]);
+    } catch {
+      /* exiting anyway */
+    }
+  }
+  if (server) server.closeAllConnections?.();
+  if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
+}
+
+function paymentFlow(eposId) {
+  return [
+    { id: "tab", type: "tab", label: "bench" },
+    {
+      id: "cfg",
+      type: "pac-config",
+      name: "",
+      environment: "custom",
+      url: cfg.url,
+      eposId,
+      softwareHouseId: "bench",
+      requestTimeout: 30,
+    },
+    {
+      id: "pay",
+      type: "pac-payment",
+      z: "tab",
+      name: "",
+      server: "cfg",
+      terminalId: "",
+      currency: "GBP",
+      captureMode: "AUTO",
+      signature: "accept",
+      x: 200,
+      y: 100,
+      wires: [["count"], ["count"], []],
+    },
+    { id: "count", type: "bench-counter", z: "tab", name: "", x: 400, y: 100, wires: [] },
+    { id: "catch", type: "catch", z: "tab", name: "", scope: null, uncaught: false, x: 200, y: 200, wires: [["count"]] },
+  ];
+}
+
+function counterOnlyFlow() {
+  return [
+    { id: "tab", type: "tab", label: "bench" },
+    { id: "count", type: "bench-counter", z: "tab", name: "", x: 400, y: 100, wires: [] },
+  ];
+}
+
+async function waitConnected() {
+  await until(() => {
+    const c = RED.nodes.getNode("cfg");
+    return c && c.pac && c.pac.client && c.pac.client.state === "open";
+  }, "pac-config connected", 10_000);
+}
+
+// ---- modes ------------------------------------------------------------------------------------
+
+async function row() {
+  makeUserDir(paymentFlow(cfg.eposId), { cfg: { accountName: cfg.accountName, apiKey: cfg.apiKey } });
+  const startMs = await startRed();
+  await waitConnected();
+  const pay = RED.nodes.getNode("pay");
+  let driver;
+  global.__pacBenchHook = (msg) => {
+    const t0 = msg.benchT0;
+    if (typeof t0 !== "number") return;
+    msg.benchT0 = undefined; // counted once
+    const ok = !msg.error && msg.payload && msg.payload.status === "CAPTURED";
+    const terminalId = msg.benchTerminal;
+    driver.done(terminalId, t0, ok, msg.error ? new Error(msg.error.message) : ok ? null : new Error(`status ${msg.payload && msg.payload.status}`));
+  };
+  driver = new Driver({
+    terminals: terminalIds(cfg.terminals),
+    warmupMs: cfg.warmupMs,
+    windowMs: cfg.windowMs,
+    drainMs: 5000,
+    stallMs: 10_000,
+    onWindow: (edge) => send({ type: "window", edge }),
+    startSale: (terminalId) => {
+      pay.receive({ payload: { amount: 1000, terminalId }, benchT0: performance.now(), benchTerminal: terminalId });
+    },
+  });
+  const result = await driver.start();
+  result.redStartMs = startMs;
+  return result;
+}
+
+async function settledRss() {
+  if (typeof global.gc !== "function") throw new Error("run with --expose-gc");
+  const samples = [];
+  for (let i = 0; i < 5; i++) {
+    global.gc();
+    await delay(200);
+    samples.push(process.memoryUsage());
+  }
+  const med = (k) => samples.map((s) => s[k]).sort((a, b) => a - b)[2];
+  return { rss: med("rss"), heapUsed: med("heapUsed"), external: med("external") };
+}
+
+async function idle() {
+  if (cfg.withPackage) {
+    makeUserDir(paymentFlow(cfg.eposId), { cfg: { accountName: cfg.accountName, apiKey: cfg.apiKey } });
+  } else {
+    makeUserDir(counterOnlyFlow(), null);
+  }
+  const startMs = await startRed();
+  if (cfg.withPackage) await waitConnected();
+  await delay(cfg.settleMs ?? 2000);
+  return { startMs, ...(await settledRss()), peakRss: process.resourceUsage().maxRSS * 1024 };
+}
+
+/** Time spent inside require() of this package's node files, as Node-RED's loader calls it. */
+function timePackageRequires() {
+  const Module = require("module");
+  const orig = Module._load;
+  const stats = { ms: 0, files: 0 };
+  let inside = false;
+  Module._load = function (request, parent, isMain) {
+    if (inside || !/pac-[a-z-]+(\.js)?$/.test(request)) return orig.apply(this, arguments);
+    let file = "";
+    try {
+      file = Module._resolveFilename(request, parent, isMain);
+    } catch {
+      return orig.apply(this, arguments);
+    }
+    if (!/[\\/]nodes[\\/]pac-[a-z-]+\.js$/.test(file)) return orig.apply(this, arguments);
+    inside = true;
+    const t0 = performance.now();
+    try {
+      return orig.apply(this, arguments);
+    } finally {
+      stats.ms += performance.now() - t0;
+      stats.files++;
+      inside = false;
+    }
+  };
+  return stats;
+}
+
+async function load() {
+  makeUserDir([{ id: "tab", type: "tab", label: "empty" }], null);
+  const req = timePackageRequires();
+  const startMs = await startRed();
+  return { startMs, requireInRedMs: req.ms, requiredFiles: req.files };
+}
+
+async function requireNodes() {
+  const t0 = performance.now();
+  for (const t of NODE_TYPES) require(path.join(ROOT, "nodes", `pac-${t}.js`));
+  const ms = performance.now() - t0;
+  return { requireMs: ms };
+}
+
+async function main() {
+  let result;
+  try {
+    if (cfg.mode === "row") result = await row();
+    else if (cfg.mode === "idle") result = await idle();
+    else if (cfg.mode === "load") result = await load();
+    else if (cfg.mode === "require") result = await requireNodes();
+    else throw new Error(`unknown mode ${cfg.mode}`);
+  } finally {
+    await stopRed();
+  }
+  send({ type: "result", result });
+  setTimeout(() => process.exit(0), 50);
+}
+
+main().catch(async (e) => {
+  send({ type: "error", message: e && e.stack ? e.stack : String(e) });
+  try {
+    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
+  } catch {
+    /* best effort */
+  }
+  setTimeout(() => process.exit(1), 50);
+});
