@@ -1,9 +1,15 @@
 /**
- * An append-only file with group commit: lines appended while a write is under way go out together
- * in the next write, and one fdatasync covers every durable line of a batch. Durability per line
- * is kept; the cost of fsync is shared by concurrent records.
+ * An append-only file with group commit. Lines appended in the same tick go out in one write; an
+ * fdatasync covers everything written before it started, so concurrent durable lines share one.
+ *
+ * Two guarantees a caller can wait for:
+ * - "written": the line is in the OS page cache: it survives a crash or SIGKILL of this process
+ *   (not a power cut); an fsync follows at once without being waited for.
+ * - "synced": the line is on disk (fdatasync): it survives a power cut too.
  */
 import * as fs from "node:fs";
+
+export type Durability = "written" | "synced";
 
 interface Waiter {
   resolve: () => void;
@@ -11,11 +17,15 @@ interface Waiter {
 }
 
 export class AppendFile {
-  private fd: number;
+  private readonly fd: number;
   private queue: string[] = [];
-  private waiters: Waiter[] = [];
-  private durableQueued = false;
-  private flushing = false;
+  private written: Waiter[] = [];
+  private toSync: Waiter[] = [];
+  /** Synced waiters whose lines are written, waiting for the next fdatasync. */
+  private unsynced: Waiter[] = [];
+  private dirty = false;
+  private scheduled = false;
+  private syncing = false;
   private closed = false;
   private idle: (() => void)[] = [];
   bytes: number;
@@ -25,51 +35,70 @@ export class AppendFile {
     this.bytes = fs.fstatSync(this.fd).size;
   }
 
-  /** Resolves once the line is written (and on disk, when durable). */
-  append(line: string, durable: boolean): Promise<void> {
+  append(line: string, durability: Durability): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`journal ${this.path} is closed`));
     return new Promise<void>((resolve, reject) => {
       this.queue.push(line.endsWith("\n") ? line : line + "\n");
-      this.waiters.push({ resolve, reject });
-      if (durable) this.durableQueued = true;
-      if (!this.flushing) this.flush();
+      (durability === "synced" ? this.toSync : this.written).push({ resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
     });
   }
 
   private flush(): void {
-    if (this.queue.length === 0) {
-      this.flushing = false;
-      for (const f of this.idle.splice(0)) f();
-      return;
-    }
-    this.flushing = true;
+    this.scheduled = false;
+    if (this.queue.length === 0) return this.checkIdle();
     const buf = Buffer.from(this.queue.join(""), "utf8");
-    const waiters = this.waiters;
-    const durable = this.durableQueued;
+    const written = this.written;
+    const toSync = this.toSync;
     this.queue = [];
-    this.waiters = [];
-    this.durableQueued = false;
-    const fail = (err: Error): void => {
-      for (const w of waiters) w.reject(err);
-      this.flush();
-    };
-    writeAll(this.fd, buf, 0, (err) => {
-      if (err) return fail(err);
-      this.bytes += buf.length;
-      const done = (): void => {
-        for (const w of waiters) w.resolve();
-        this.flush();
-      };
-      if (!durable) return done();
-      fs.fdatasync(this.fd, (syncErr) => (syncErr ? fail(syncErr) : done()));
+    this.written = [];
+    this.toSync = [];
+    try {
+      // Synchronous: one small write into the page cache per tick costs less than a round trip
+      // through the thread pool, and ordering stays trivial.
+      for (let off = 0; off < buf.length; ) off += fs.writeSync(this.fd, buf, off, buf.length - off);
+    } catch (e) {
+      for (const w of [...written, ...toSync]) w.reject(e as Error);
+      return this.checkIdle();
+    }
+    this.bytes += buf.length;
+    this.dirty = true;
+    for (const w of written) w.resolve();
+    this.unsynced.push(...toSync);
+    if (!this.syncing) this.sync();
+  }
+
+  private sync(): void {
+    if (!this.dirty) {
+      this.syncing = false;
+      return this.checkIdle();
+    }
+    this.syncing = true;
+    this.dirty = false;
+    const waiters = this.unsynced;
+    this.unsynced = [];
+    fs.fdatasync(this.fd, (err) => {
+      for (const w of waiters) {
+        if (err) w.reject(err);
+        else w.resolve();
+      }
+      this.sync();
     });
   }
 
-  /** Wait for every queued line, then close the file. */
+  private checkIdle(): void {
+    if (this.scheduled || this.syncing || this.queue.length > 0) return;
+    for (const f of this.idle.splice(0)) f();
+  }
+
+  /** Wait for every queued line and sync, then close the file. */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const finish = (): void => {
+      this.idle.push(() => {
         this.closed = true;
         try {
           fs.closeSync(this.fd);
@@ -77,19 +106,10 @@ export class AppendFile {
           /* already closed */
         }
         resolve();
-      };
-      if (!this.flushing && this.queue.length === 0) finish();
-      else this.idle.push(finish);
+      });
+      this.checkIdle();
     });
   }
-}
-
-function writeAll(fd: number, buf: Buffer, offset: number, cb: (err: Error | null) => void): void {
-  fs.write(fd, buf, offset, buf.length - offset, null, (err, written) => {
-    if (err) return cb(err);
-    if (offset + written < buf.length) return writeAll(fd, buf, offset + written, cb);
-    cb(null);
-  });
 }
 
 /** fsync a directory so a rename or a new file survives a power cut. */

@@ -209,6 +209,7 @@ export class Journal {
   private apply(e: JournalEntry): void {
     if (e.t === "seen") {
       for (const id of e.ids) this.seen.set(id, true);
+      this.trimSeen();
       return;
     }
     if (e.t === "snap") {
@@ -220,32 +221,50 @@ export class Journal {
     this.place(p);
   }
 
-  /** Keep p in the open map, or in the bounded window of finished payments. */
+  /** Keep p in the open map, or (slimmed) in the bounded window of finished payments. */
   private place(p: JournalPayment): void {
     if (isClosed(p)) {
       this.open.delete(p.id);
       this.finished.delete(p.id);
+      // A finished payment's record and msg context stay on disk only: memory stays flat.
+      delete p.ctx;
+      delete p.owner;
+      if (p.record) p.record = p.record.notCreated === true ? { notCreated: true } : {};
       this.finished.set(p.id, p);
       if (this.finished.size > this.memoryWindow) {
-        const oldest = this.finished.values().next().value as JournalPayment;
-        this.finished.delete(oldest.id);
-        if (oldest.recordedAt !== undefined) this.remember(oldest.id);
+        // Evict in chunks: one iterator per tenth of the window, not one per insert.
+        const excess = this.finished.size - this.memoryWindow + Math.ceil(this.memoryWindow / 10);
+        let n = 0;
+        for (const old of this.finished.values()) {
+          if (n++ >= excess) break;
+          this.finished.delete(old.id);
+          if (old.recordedAt !== undefined) this.seen.set(old.id, true);
+        }
+        this.trimSeen();
       }
     } else {
       this.open.set(p.id, p);
     }
   }
 
-  private remember(id: string): void {
-    this.seen.set(id, true);
-    if (this.seen.size > this.memoryWindow * 4) this.seen.delete(this.seen.keys().next().value as string);
+  private trimSeen(): void {
+    const cap = this.memoryWindow * 4;
+    if (this.seen.size <= cap) return;
+    let excess = this.seen.size - cap + Math.ceil(cap / 10);
+    for (const id of this.seen.keys()) {
+      if (excess-- <= 0) break;
+      this.seen.delete(id);
+    }
   }
 
-  /** Append one entry; `durable` waits for fsync (group-committed). */
+  /**
+   * Append one entry. `durable`: resolve once it is fsynced (survives a power cut); otherwise once
+   * it is written to the OS (survives a crash of this process), with the fsync following at once.
+   */
   async write(entry: JournalEntry, durable: boolean): Promise<void> {
     this.apply(entry);
     if (this.rotating) await this.rotating;
-    await this.file.append(JSON.stringify(entry), durable);
+    await this.file.append(JSON.stringify(entry), durable ? "synced" : "written");
     if (this.file.bytes > this.segmentBytes && !this.rotating) {
       this.rotating = this.rotate().finally(() => {
         this.rotating = null;

@@ -23,26 +23,42 @@ function interpolate(text: string, subs?: Substitutions): string {
  * has no such key (i18next then answers with the key itself) or lookup fails.
  */
 export function makeTranslate(RED: NodeAPI, prefix: string): Translate {
+  // Status texts are looked up on every notification: texts without substitutions are cached
+  // (the runtime's language does not change while it runs).
+  const cache = new Map<string, string>();
   return (key, fallback, subs) => {
     const full = `${prefix}.${key}`;
+    if (!subs) {
+      const hit = cache.get(full);
+      if (hit !== undefined) return hit;
+    }
+    let text = interpolate(fallback, subs);
     try {
-      const text = RED._(full, subs);
-      if (typeof text === "string" && text !== "" && text !== full && !text.endsWith(`:${full}`)) return text;
+      const found = RED._(full, subs);
+      if (typeof found === "string" && found !== "" && found !== full && !found.endsWith(`:${full}`)) text = found;
     } catch {
       /* fall back */
     }
-    return interpolate(fallback, subs);
+    if (!subs && cache.size < 500) cache.set(full, text);
+    return text;
   };
 }
 
 // ---- money ---------------------------------------------------------------------------------------
 
+const formatters = new Map<string, Intl.NumberFormat | null>();
+
+/** One formatter per currency (building one costs more than a whole payment's glue). */
 function formatter(currency: string): Intl.NumberFormat | null {
+  let f = formatters.get(currency);
+  if (f !== undefined) return f;
   try {
-    return new Intl.NumberFormat("en-GB", { style: "currency", currency });
+    f = new Intl.NumberFormat("en-GB", { style: "currency", currency });
   } catch {
-    return null;
+    f = null;
   }
+  if (formatters.size < 400) formatters.set(currency, f);
+  return f;
 }
 
 /** 1250 GBP -> "£12.50" (minor units by the currency's own number of decimals). */
