@@ -11,6 +11,7 @@ export type PacErrorCode =
   | "CONNECTION_LOST" // the connection dropped before the answer
   | "OUTCOME_UNKNOWN" // a Create* whose answer was lost: the payment is followed up, not failed
   | "REMOTE" // Dojo answered with an error (see `remote`)
+  | "INVALID_STATE" // the journal knows the operation cannot apply (capture a sale, cancel after the card): nothing was sent
   | "AUTH_FAILED"
   | "DISPLACED"
   | "INSECURE_URL"

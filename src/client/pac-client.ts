@@ -33,6 +33,7 @@ import {
   readTerminalId,
   PAYMENT_STATUS,
   FINAL_STATUSES,
+  NOTIFICATION,
 } from "../protocol";
 import { ConnectionOptions, ConnectionState, ManagedConnection, StateInfo, WireEvent } from "./connection";
 import { PacError } from "./errors";
@@ -130,9 +131,20 @@ export interface PacClientEvents {
   warning: [message: string];
 }
 
+/**
+ * A SignatureVerification from Dojo, kept until Dojo's own deadline or the payment's record: an
+ * answer given while the connection is down (or lost with it) is sent (again) after the reconnect,
+ * with the question's request id. [M] Dojo taking that answer on the new connection is modelled
+ * (as our simulator does); no answer at all means "accepted" (contract §4).
+ */
 interface OpenQuestion {
   requestId: RpcId;
-  timer: NodeJS.Timeout;
+  /** The answer, once given (policy, the flow, or the default before Dojo's deadline). */
+  accepted?: boolean;
+  /** "ask": gives the default answer shortly before Dojo's deadline. */
+  timer: NodeJS.Timeout | null;
+  /** Dojo's deadline: the question is forgotten then. */
+  expiry: NodeJS.Timeout;
 }
 
 export class PacClient extends EventEmitter<PacClientEvents> {
@@ -203,8 +215,7 @@ export class PacClient extends EventEmitter<PacClientEvents> {
     this.closing = true;
     if (this.followUpTimer) clearTimeout(this.followUpTimer);
     this.followUpTimer = null;
-    for (const q of this.questions.values()) clearTimeout(q.timer);
-    this.questions.clear();
+    for (const id of [...this.questions.keys()]) this.forgetQuestion(id);
     await this.connection.close();
     this.rpc.failAll("client closed");
     await Promise.allSettled([...this.storing.values()]);
@@ -252,11 +263,13 @@ export class PacClient extends EventEmitter<PacClientEvents> {
     const tracker = new PaymentTracker(info, signature);
     this.trackers.set(info.id, tracker);
     try {
-      // Journaled durably before it is sent: after a crash we know to follow it up.
-      await this.journal.write({ t: "start", ts: Date.now(), ...info }, true);
+      // Written before it is sent (a crash of this process cannot lose it; the fsync follows at
+      // once): after a restart we know to follow it up. Should a power cut lose it, Dojo's record
+      // still arrives and is reported as foreign, never dropped.
+      await this.journal.write({ t: "start", ts: Date.now(), ...info }, false);
     } catch (e) {
       this.trackers.delete(info.id);
-      throw new PacError("INVALID_INPUT", `payment ${info.id} was not sent: the journal could not store it (${(e as Error).message})`, { paymentId: info.id });
+      throw new PacError("JOURNAL", `payment ${info.id} was not sent: the journal could not store it (${(e as Error).message})`, { paymentId: info.id });
     }
     const method = info.kind === "refund" ? METHOD.createRefund : METHOD.createPayment;
     const params =
@@ -306,6 +319,13 @@ export class PacClient extends EventEmitter<PacClientEvents> {
   ): Promise<{ paymentId: string; status: string; amount: number }> {
     if (!isPaymentId(paymentId)) throw invalid(`paymentId must be the id of a pre-authorised payment, got ${JSON.stringify(paymentId)}`);
     checkAmount("amount", amount);
+    // What this EPOS knows for sure is refused here (nothing sent); anything else is Dojo's decision.
+    const known = this.journal.get(paymentId);
+    const verb = method === METHOD.capturePayment ? "captured" : "updated";
+    const notHeld = (why: string): PacError =>
+      new PacError("INVALID_STATE", `payment ${paymentId} cannot be ${verb}: ${why}; only an authorised pre-auth (captureMode MANUAL) can`, { paymentId });
+    if (known?.kind === "refund") throw notHeld("it is a refund");
+    if (known?.captureMode === CAPTURE_MODE.AUTO) throw notHeld("it is a sale (captureMode AUTO), captured when it was approved");
     const r = readAmountResult(await this.rpc.request(method, { paymentId, baseAmount: amount }, paymentId));
     const final = { paymentId, status, amount: r.baseAmount ?? amount };
     await this.journal.write({ t: "state", ts: Date.now(), id: paymentId, status, amount: final.amount }, true);
@@ -315,10 +335,32 @@ export class PacClient extends EventEmitter<PacClientEvents> {
   /** Cancel while the terminal asks for the card, or reverse an authorised pre-auth. */
   async cancelPayment(paymentId: string, terminalId?: string): Promise<{ paymentId: string; terminalId: string }> {
     if (!isPaymentId(paymentId)) throw invalid(`paymentId must be the id of the payment to cancel, got ${JSON.stringify(paymentId)}`);
-    const known = this.trackers.get(paymentId)?.info.terminalId ?? this.journal.get(paymentId)?.terminalId;
-    const tid = terminalId ?? known;
+    if (terminalId !== undefined && !isTerminalId(terminalId)) {
+      throw invalid(`terminalId must be a terminal id such as "01234567", got ${JSON.stringify(terminalId)}`, paymentId);
+    }
+    const tracker = this.trackers.get(paymentId);
+    const p = this.journal.get(paymentId);
+    const tid = terminalId ?? tracker?.info.terminalId ?? p?.terminalId;
     if (!isTerminalId(tid)) {
       throw invalid(`terminalId is needed to cancel ${paymentId}: the journal does not know this payment`, paymentId);
+    }
+    // Dojo cancels only while the terminal asks for the card, or reverses a held pre-auth (contract
+    // §4, §6). What this EPOS knows for sure to be past that is refused here: nothing is sent.
+    const held = p?.kind === "payment" && p.captureMode === CAPTURE_MODE.MANUAL && p.status === PAYMENT_STATUS.AUTHORIZED;
+    if (!held) {
+      const status = p?.status;
+      if (status !== undefined && FINAL_STATUSES.has(status)) {
+        throw new PacError("INVALID_STATE", `payment ${paymentId} can no longer be cancelled: it already ended ${status}${status === PAYMENT_STATUS.CAPTURED ? "; refund it instead" : ""}`, { paymentId });
+      }
+      const step = tracker?.lastStep;
+      if (tracker && step !== undefined && step !== NOTIFICATION.PRESENT_CARD) {
+        const after = p?.captureMode === CAPTURE_MODE.MANUAL ? "Once it is authorised, cancelling reverses the pre-auth" : "Refund it instead once it is approved";
+        throw new PacError(
+          "INVALID_STATE",
+          `payment ${paymentId} can no longer be cancelled: the card was already presented (last step ${step}). ${after}`,
+          { paymentId },
+        );
+      }
     }
     const r = await this.rpc.request(METHOD.cancelPayment, { paymentId, terminalId: tid }, paymentId);
     return { paymentId: readPaymentId(r) ?? paymentId, terminalId: readTerminalId(r) ?? tid };
@@ -343,11 +385,25 @@ export class PacClient extends EventEmitter<PacClientEvents> {
   /** Answer an open signature question; false when there is none for this payment. */
   answerSignature(paymentId: string, accepted: boolean): boolean {
     const q = this.questions.get(paymentId);
-    if (!q) return false;
-    clearTimeout(q.timer);
-    this.questions.delete(paymentId);
-    this.connection.send(encodeResult(q.requestId, METHOD.signatureVerification, { paymentId, accepted }));
+    if (!q || q.accepted !== undefined) return false;
+    this.giveAnswer(paymentId, q, accepted);
     return true;
+  }
+
+  /** Record the answer and send it now when connected (else, and again, after the reconnect). */
+  private giveAnswer(paymentId: string, q: OpenQuestion, accepted: boolean): void {
+    if (q.timer) clearTimeout(q.timer);
+    q.timer = null;
+    q.accepted = accepted;
+    this.connection.send(encodeResult(q.requestId, METHOD.signatureVerification, { paymentId, accepted }));
+  }
+
+  private forgetQuestion(paymentId: string, only?: OpenQuestion): void {
+    const q = this.questions.get(paymentId);
+    if (!q || (only && q !== only)) return;
+    if (q.timer) clearTimeout(q.timer);
+    clearTimeout(q.expiry);
+    this.questions.delete(paymentId);
   }
 
   /** Where a payment stands, when this client is following it. */
@@ -371,13 +427,15 @@ export class PacClient extends EventEmitter<PacClientEvents> {
   }
 
   /**
-   * Hand an outcome over exactly once: "emit" is made durable before handOver runs and "done"
-   * after; a crash between the two re-offers it marked `redelivered`.
+   * Hand an outcome over exactly once: "emit" is written before handOver runs and "done" after;
+   * a crash between the two re-offers it marked `redelivered`.
    */
   async deliver(paymentId: string, handOver: () => void): Promise<boolean> {
     const p = this.journal.get(paymentId);
     if (p?.deliveredAt !== undefined) return false;
-    await this.journal.write({ t: "emit", ts: Date.now(), id: paymentId }, true);
+    // Written (not waited for on disk) before the hand-over: a process crash after it re-offers
+    // the outcome marked redelivered.
+    await this.journal.write({ t: "emit", ts: Date.now(), id: paymentId }, false);
     try {
       handOver();
     } catch (e) {
@@ -394,10 +452,15 @@ export class PacClient extends EventEmitter<PacClientEvents> {
   private onState(state: ConnectionState, info: StateInfo): void {
     if (state === "reconnecting" || state === "displaced" || state === "auth-failed" || state === "closing") {
       this.rpc.failAll(info.reason ?? state);
-      for (const q of this.questions.values()) clearTimeout(q.timer);
-      this.questions.clear();
+      // Open signature questions are kept: Dojo's deadline still runs, and an answer can still be given.
     }
     if (state === "open") {
+      // Answers given while the connection was down, or possibly lost with it, go (again) now.
+      for (const [paymentId, q] of this.questions) {
+        if (q.accepted !== undefined) {
+          this.connection.send(encodeResult(q.requestId, METHOD.signatureVerification, { paymentId, accepted: q.accepted }));
+        }
+      }
       // Follow up at once after a reconnect, not at the next periodic round.
       if (this.followUpTimer) clearTimeout(this.followUpTimer);
       this.followUpTimer = null;
@@ -470,19 +533,29 @@ export class PacClient extends EventEmitter<PacClientEvents> {
     const reply = (accepted: boolean): void => {
       this.connection.send(encodeResult(id, METHOD.signatureVerification, { paymentId: q.paymentId, accepted }));
     };
-    if (policy !== "ask" || !q.paymentId) {
+    if (!q.paymentId) {
       reply(policy !== "decline");
       return;
     }
-    const prior = this.questions.get(q.paymentId);
-    if (prior) clearTimeout(prior.timer);
+    this.forgetQuestion(q.paymentId);
+    // Dojo's deadline, bounded (a hostile or broken value must not overflow or pin a timer).
+    const deadlineMs = Math.min(Math.max(0, q.timeout), 600) * 1000;
+    const open: OpenQuestion = {
+      requestId: id,
+      timer: null,
+      expiry: setTimeout(() => this.forgetQuestion(q.paymentId, open), deadlineMs),
+    };
+    this.questions.set(q.paymentId, open);
+    if (policy !== "ask") {
+      this.giveAnswer(q.paymentId, open, policy !== "decline");
+      return;
+    }
     // Unanswered questions get the default before Dojo's own timeout (no answer means accepted).
-    const waitMs = Math.max(0, q.timeout * 1000 - (this.opts.signatureMarginMs ?? 3000));
-    const timer = setTimeout(() => {
-      this.questions.delete(q.paymentId);
-      reply((this.opts.defaultSignaturePolicy ?? "accept") === "accept");
+    const waitMs = Math.max(0, deadlineMs - (this.opts.signatureMarginMs ?? 3000));
+    open.timer = setTimeout(() => {
+      open.timer = null;
+      this.giveAnswer(q.paymentId, open, (this.opts.defaultSignaturePolicy ?? "accept") === "accept");
     }, waitMs);
-    this.questions.set(q.paymentId, { requestId: id, timer });
     this.emit("signature", {
       paymentId: q.paymentId,
       terminalId: q.terminalId,
@@ -532,6 +605,7 @@ export class PacClient extends EventEmitter<PacClientEvents> {
     const t = this.trackers.get(paymentId);
     const p = this.journal.get(paymentId);
     const foreign = !t && !p?.kind;
+    this.forgetQuestion(paymentId); // the payment is over: its question too
     this.emit("record", { paymentId, kind, record: raw, foreign });
     if (t && !t.to("recorded")) return;
     this.trackers.delete(paymentId);

@@ -163,6 +163,31 @@ function journalRoot(RED: NodeAPI): string {
   return path.join(typeof userDir === "string" && userDir ? userDir : os.tmpdir(), "dojo-pac-journal");
 }
 
+/**
+ * Settings only an administrator can set (settings.js, `dojoPac: {...}`), never a flow:
+ * - `heartbeatIntervalMs`: ping interval of the Dojo connection (default 15 000; 0 = off);
+ * - `allowInsecure`: allow ws:// to a host that is not loopback (never for real money).
+ */
+export interface RuntimeTuning {
+  heartbeatIntervalMs?: number;
+  allowInsecure: boolean;
+}
+
+export function runtimeTuning(RED: NodeAPI): RuntimeTuning {
+  let raw: unknown;
+  try {
+    raw = (RED.settings as { dojoPac?: unknown }).dojoPac;
+  } catch {
+    raw = undefined;
+  }
+  const o = raw !== null && typeof raw === "object" ? (raw as Record<string, unknown>) : {};
+  const hb = o.heartbeatIntervalMs;
+  return {
+    ...(typeof hb === "number" && Number.isFinite(hb) && hb >= 0 ? { heartbeatIntervalMs: hb } : {}),
+    allowInsecure: o.allowInsecure === true,
+  };
+}
+
 function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 60);
 }
@@ -305,11 +330,14 @@ export class ConfigRuntime {
         journalDir = path.join(journalDir, "simulator", safeName(this.node.id));
         await fs.promises.rm(journalDir, { recursive: true, force: true });
       }
-      checkUrl(url, false); // before opening the journal: a refused URL must not leave it open
+      const tuning = runtimeTuning(this.RED);
+      checkUrl(url, tuning.allowInsecure); // before opening the journal: a refused URL must not leave it open
       const client = await PacClient.open({
         url,
         accountName,
         apiKey,
+        allowInsecure: tuning.allowInsecure,
+        ...(tuning.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: tuning.heartbeatIntervalMs } : {}),
         eposId: settings.eposId,
         softwareHouseId: settings.softwareHouseId,
         resellerId: settings.resellerId,

@@ -83,11 +83,24 @@ function optionalCount(name: string, v: unknown): number | undefined {
   return v;
 }
 
+/**
+ * A text field of msg.payload: absent (undefined, null or "") gives undefined, so the node's setting
+ * applies; anything else that is not text is refused: a wrong currency, terminal or capture mode
+ * must never be replaced silently by the node's default.
+ */
+function optionalText(fields: Record<string, unknown>, name: string, example: string): string | undefined {
+  const v = fields[name];
+  if (v === undefined || v === null || v === "") return undefined;
+  const s = nonEmptyString(v);
+  if (s === undefined) throw invalidInput(`msg.payload.${name} must be text such as ${example} (or left out to use the node's setting), got ${describe(v)}`);
+  return s;
+}
+
 /** Read msg into a request; throws INVALID_INPUT saying what to send. Nothing is sent to Dojo. */
 export function readRequest(msg: NodeMessage, def: TransactionDef, kind: TransactionKind): TransactionRequest {
   const p = msg.payload;
   const fields: Record<string, unknown> = typeof p === "number" ? { amount: p } : isPlainObject(p) ? p : {};
-  const currency = nonEmptyString(fields.currency) ?? nonEmptyString(def.currency) ?? "GBP";
+  const currency = optionalText(fields, "currency", '"GBP"') ?? nonEmptyString(def.currency) ?? "GBP";
   const example = amountExample(currency);
   if (typeof p !== "number" && !isPlainObject(p)) {
     throw invalidInput(
@@ -104,7 +117,7 @@ export function readRequest(msg: NodeMessage, def: TransactionDef, kind: Transac
   if (!isCurrency(currency)) {
     throw invalidInput(`unknown currency ${JSON.stringify(currency)}: use an ISO 4217 code in capitals, such as "GBP"`);
   }
-  const terminalId = nonEmptyString(fields.terminalId) ?? nonEmptyString(def.terminalId);
+  const terminalId = optionalText(fields, "terminalId", '"01234567"') ?? nonEmptyString(def.terminalId);
   if (terminalId !== undefined && !isTerminalId(terminalId)) {
     throw invalidInput(`terminalId must be a terminal id such as "01234567" (letters, digits, - _ . :), got ${describe(fields.terminalId ?? def.terminalId)}`);
   }
@@ -121,7 +134,7 @@ export function readRequest(msg: NodeMessage, def: TransactionDef, kind: Transac
   const req: TransactionRequest = { paymentId, amount, currency };
   if (terminalId !== undefined) req.terminalId = terminalId;
   if (kind === "payment") {
-    const mode = nonEmptyString(fields.captureMode) ?? nonEmptyString(def.captureMode) ?? "AUTO";
+    const mode = optionalText(fields, "captureMode", '"AUTO" or "MANUAL"') ?? nonEmptyString(def.captureMode) ?? "AUTO";
     if (!isCaptureMode(mode)) throw invalidInput(`captureMode must be "AUTO" (sale) or "MANUAL" (pre-auth), got ${describe(fields.captureMode)}`);
     req.captureMode = mode;
     const tips = optionalCount("tipsAmount", fields.tipsAmount);
