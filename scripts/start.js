@@ -57,6 +57,20 @@ const child = spawn(process.execPath, [red, "--userDir", userDir, "--settings", 
   stdio: ["ignore", "pipe", "inherit"],
 });
 
+/** The deployed simulator connections (the virtual terminal page of each is in Node-RED's admin app). */
+function virtualTerminals() {
+  let nodes = [];
+  try {
+    nodes = JSON.parse(fs.readFileSync(flows, "utf8"));
+  } catch {
+    return [];
+  }
+  const sims = (Array.isArray(nodes) ? nodes : []).filter(
+    (n) => n && n.type === "pac-config" && (n.environment || "simulator") === "simulator" && n.d !== true,
+  );
+  return sims.map((n) => ({ id: n.id, label: sims.length > 1 ? `  (${n.name || n.eposId || n.id})` : "" }));
+}
+
 let announced = false;
 child.stdout.on("data", (chunk) => {
   process.stdout.write(chunk);
@@ -70,6 +84,9 @@ child.stdout.on("data", (chunk) => {
         ` Node-RED editor:   ${base}/`,
         ` Start a sale:      curl '${base}/sale?amount=1250'`,
         "   (amounts ending 01 decline, 02 ask for a signature, 05 chip and PIN)",
+        ...virtualTerminals().map((vt) => ` Virtual terminal:  ${base}/pac/vt/${encodeURIComponent(vt.id)}/${vt.label}`),
+        "   (play the customer: switch Automatic off, then tap, insert, enter the PIN…)",
+        " Dojo sidebar:      the editor's sidebar, tab \"Dojo\" (connection, terminals, payments)",
         " Stop:              Ctrl-C",
         "──────────────────────────────────────────────────────────────",
         "",

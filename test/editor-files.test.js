@@ -461,6 +461,60 @@ describe("editor files", function () {
     });
   }
 
+  // ---- the editor's use of the admin endpoints (src/nodes/admin.ts) --------------------------
+
+  describe("admin endpoints in the editor", function () {
+    const html = (type) => read(path.join(NODES, type + ".html"));
+    const template = (type) => scriptBlocks(html(type), "data-template-name")[0].body;
+    const js = (type) => javascriptBlocks(html(type)).join("\n");
+
+    it("calls them with relative URLs (Node-RED adds its auth header only to those)", function () {
+      for (const file of htmlFiles()) {
+        const text = read(path.join(NODES, file));
+        text.should.not.match(/["'`]\/pac\//, file + ": an absolute /pac/ URL");
+      }
+    });
+
+    for (const type of ["pac-payment", "pac-refund", "pac-events"]) {
+      it(type + ": the terminalId field offers the connection's terminals in a datalist, typing still allowed", function () {
+        const body = template(type);
+        body.should.match(new RegExp('<input type="text" id="node-input-terminalId"[^>]*list="' + type + '-terminal-list"'));
+        body.should.match(new RegExp('<datalist id="' + type + '-terminal-list"></datalist>'));
+        body.should.match(new RegExp('id="' + type + '-terminal-state"[^>]*role="status"'));
+        js(type).should.match(/"pac\/terminals\/" \+ encodeURIComponent\(/);
+      });
+    }
+
+    it("pac-config: a labelled Test connection button with an inline, announced result", function () {
+      const body = template("pac-config");
+      body.should.match(/<button type="button" id="pac-config-test" class="red-ui-button"[^>]*>[\s\S]*?data-i18n="pac-config.test.button"/);
+      body.should.match(/id="pac-config-test-result"[^>]*role="status"[^>]*aria-live="polite"/);
+      js("pac-config").should.match(/url: "pac\/test-connection"/);
+      // every problem the endpoint reports has a message
+      const catalog = JSON.parse(read(path.join(LOCALES, "pac-config.json")))["pac-config"];
+      for (const problem of ["config", "no-saved-credentials", "url", "auth", "handshake", "http", "unreachable", "tls", "timeout", "displaced", "in-use", "not-deployed", "error"]) {
+        catalog.test.problem.should.have.property(problem);
+        if (problem !== "error") {
+          js("pac-config").includes('case "' + problem + '"').should.be.true(problem + " has no message");
+        }
+      }
+    });
+
+    it("pac-config: an Open virtual terminal link in the simulator rows, opening a new window", function () {
+      const body = template("pac-config");
+      body.should.match(/<div class="form-row pac-config-row-simulator">\s*<label>&nbsp;<\/label>\s*<a id="pac-config-vt-link" class="red-ui-button" href="#" target="_blank" rel="noopener">/);
+    });
+
+    it("pac-config: adds the Dojo sidebar tab, polling pac/status every 2 s while visible", function () {
+      const code = js("pac-config");
+      code.should.match(/RED\.sidebar\.addTab\(\{\s*id: "dojo-pac"/);
+      code.should.match(/var POLL_MS = 2000;/);
+      code.should.match(/url: "pac\/status\/" \+ encodeURIComponent\(id\)/);
+      code.should.match(/"\/query"/);
+      code.should.match(/if \(visible\(\)\)/);
+    });
+  });
+
   describe("validation", function () {
     function setup(type) {
       const catalog = JSON.parse(read(path.join(LOCALES, type + ".json")));

@@ -1,8 +1,11 @@
 /**
  * pac-config: one Dojo PAC connection (one EPOS identity), shared by the nodes that use it.
- * The work is in config-runtime.ts.
+ * The work is in config-runtime.ts; the editor's admin endpoints (terminal list, connection test,
+ * status for the Dojo sidebar, the virtual terminal page) are in admin.ts.
  */
 import { ConfigCredentials, ConfigDef, ConfigRuntime, PacConfigNode, readSettings } from "./config-runtime";
+import { registerAdminEndpoints } from "./admin";
+import type { AdminNodeAPI } from "./admin";
 import type { NodeAPI } from "./red-types";
 
 interface ConfigNodeWithCredentials extends PacConfigNode {
@@ -28,4 +31,5 @@ export = function register(RED: NodeAPI): void {
       apiKey: { type: "password" },
     },
   });
+  registerAdminEndpoints(RED as AdminNodeAPI);
 };

@@ -1,0 +1,587 @@
+/*
+ * The editor experience in a real browser: Debian's chromium (playwright-core, no browser
+ * download) against a real Node-RED with this package installed. Run with `npm run test:browser`
+ * (not part of `npm test`: the file does not match *.test.js).
+ *
+ * 1. No adminAuth: drag a card payment node from the palette, give it a new simulator connection
+ *    (Test connection, driven by the keyboard), wire an inject and a debug node, deploy; the
+ *    terminalId field lists the terminals; play the customer on the virtual terminal page (manual
+ *    mode, chip and PIN) while the node's status and the Dojo sidebar follow; ask Dojo about the
+ *    running payment; the result reaches the debug sidebar; every node's help opens; the sidebar
+ *    and the config dialog stay readable with a dark theme's colours.
+ * 2. adminAuth on: every admin endpoint and the virtual terminal page answer 401 without a token;
+ *    a read-only user can look but not act; logged in through the editor's login form, the Dojo
+ *    sidebar works and its virtual terminal link opens a live page.
+ *
+ * Screenshots go to artifacts/ (gitignored).
+ */
+"use strict";
+
+const should = require("should");
+const { until, startNodeRed, launchBrowser, screenshot } = require("./support");
+
+const VIEWPORT = { width: 1400, height: 900 };
+const STEP_MS = 15000;
+const TYPES = ["pac-config", "pac-payment", "pac-refund", "pac-capture", "pac-cancel", "pac-events", "pac-status"];
+
+const timings = {};
+function timed(name, started) {
+  timings[name] = Date.now() - started;
+}
+
+/** Errors from the page that are ours (a 404 of a not yet deployed connection's status is expected). */
+function watchPage(page, errors) {
+  page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error" && !/Failed to load resource/.test(m.text())) errors.push(`console: ${m.text()}`);
+  });
+}
+
+/**
+ * Bring a page to the front before acting on it: a page in the background gets no animation
+ * frames, and Playwright's "stable" check waits on them.
+ */
+function front(p) {
+  return p.bringToFront();
+}
+
+async function nodeIds(page) {
+  return page.$$eval("#red-ui-workspace-chart g.red-ui-flow-node-group", (els) => els.map((e) => e.id));
+}
+
+/** Drag a node type from the palette onto the workspace; resolves with the new node's id. */
+async function dragFromPalette(page, type, x, y) {
+  const before = await nodeIds(page);
+  const item = page.locator(`#red-ui-palette .red-ui-palette-node[data-palette-type="${type}"]`);
+  await item.scrollIntoViewIfNeeded();
+  await item.dragTo(page.locator("#red-ui-workspace-chart"), { targetPosition: { x, y } });
+  const ids = await until(async () => {
+    const added = (await nodeIds(page)).filter((id) => !before.includes(id));
+    return added.length ? added : null;
+  }, `${type} on the workspace`, STEP_MS);
+  ids.length.should.equal(1);
+  return ids[0];
+}
+
+async function centre(locator) {
+  const box = await locator.boundingBox();
+  should.exist(box, "element has no box");
+  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+}
+
+/** Draw a wire with the mouse from an output port to a node's input port. */
+async function wire(page, fromId, port, toId) {
+  // The edit tray scrolls the workspace to keep the edited node in view: back to the origin.
+  await page.locator("#red-ui-workspace-chart").evaluate((e) => {
+    e.scrollLeft = 0;
+    e.scrollTop = 0;
+  });
+  const from = await centre(page.locator(`#red-ui-workspace-chart g[id="${fromId}"] .red-ui-flow-port-output`).nth(port));
+  const to = await centre(page.locator(`#red-ui-workspace-chart g[id="${toId}"] .red-ui-flow-port-input`).first());
+  await page.mouse.move(from.x, from.y);
+  await page.mouse.down();
+  await page.mouse.move((from.x + to.x) / 2, (from.y + to.y) / 2, { steps: 8 });
+  await page.mouse.move(to.x, to.y, { steps: 8 });
+  await page.mouse.up();
+  await until(
+    () => page.evaluate(([a, p, b]) => RED.nodes.filterLinks({ source: { id: a }, sourcePort: p, target: { id: b } }).length === 1, [fromId, port, toId]),
+    `a wire ${fromId}:${port} → ${toId}`,
+    STEP_MS,
+  );
+}
+
+/** Click a tray button (Done, Cancel, Add…) and wait until that tray has gone. */
+async function closeTray(page, selector) {
+  await page.locator(selector).click();
+  // The tray is removed once its closing animation is over.
+  await page.locator(selector).waitFor({ state: "detached" });
+}
+
+async function helpText(page) {
+  return (await page.locator("#red-ui-sidebar-content .red-ui-help").last().textContent()) || "";
+}
+
+async function statusText(page, id) {
+  const label = page.locator(`#red-ui-workspace-chart g[id="${id}"] .red-ui-flow-node-status-label`);
+  return (await label.count()) ? (await label.textContent()) || "" : "";
+}
+
+async function showSidebarTab(page, id) {
+  const button = page.locator(`#red-ui-tab-${id}-link-button`);
+  if (await button.isVisible()) {
+    await button.click();
+  } else {
+    // More tabs than room for their buttons: the tab bar's menu lists them all.
+    await page.locator("#red-ui-sidebar a.red-ui-tab-link-button-menu").click();
+    await page.locator(`#red-ui-tabs-menu-option-${id}`).click();
+  }
+  await until(() => page.locator(`#red-ui-tab-${id}`).evaluate((e) => e.classList.contains("active")), `sidebar tab ${id}`, STEP_MS);
+}
+
+/** WCAG contrast of every visible text in `selector` against its effective background. */
+async function lowContrast(page, selector) {
+  return page.evaluate((sel) => {
+    function rgb(s) {
+      const m = /rgba?\(([^)]+)\)/.exec(s);
+      if (!m) return null;
+      const p = m[1].split(",").map((x) => parseFloat(x));
+      return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+    }
+    function lum(c) {
+      const f = (v) => {
+        v /= 255;
+        return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+      };
+      return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+    }
+    function background(el) {
+      for (let e = el; e; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor);
+        if (c && c.a > 0.5) return c;
+      }
+      return { r: 255, g: 255, b: 255, a: 1 };
+    }
+    const bad = [];
+    for (const root of document.querySelectorAll(sel)) {
+      for (const el of root.querySelectorAll("*")) {
+        const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+        if (!own || !el.getClientRects().length || getComputedStyle(el).visibility === "hidden") continue;
+        const fg = rgb(getComputedStyle(el).color);
+        const bg = background(el);
+        const l1 = lum(fg);
+        const l2 = lum(bg);
+        const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+        if (ratio < 4.5) bad.push(`${el.tagName}.${el.className} "${el.textContent.trim().slice(0, 40)}": ${ratio.toFixed(2)}`);
+      }
+    }
+    return bad;
+  }, selector);
+}
+
+/** Colours of a typical dark Node-RED theme (the editor styles itself with these variables). */
+const DARK_THEME = `:root {
+  --red-ui-primary-background: #1f1f1f; --red-ui-secondary-background: #262626; --red-ui-tertiary-background: #2f2f2f;
+  --red-ui-primary-text-color: #d6d6d6; --red-ui-secondary-text-color: #b0b0b0; --red-ui-tertiary-text-color: #999;
+  --red-ui-header-text-color: #eee; --red-ui-text-color-link: #7ab7ff; --red-ui-text-color-error: #ff8080;
+  --red-ui-text-color-success: #6c6; --red-ui-primary-border-color: #555; --red-ui-secondary-border-color: #444;
+  --red-ui-tertiary-border-color: #3a3a3a; --red-ui-form-background: #262626; --red-ui-form-text-color: #ddd;
+  --red-ui-form-input-background: #2b2b2b; --red-ui-form-input-border-color: #555; --red-ui-form-tips-background: #333;
+  --red-ui-form-button-background: #333; --red-ui-workspace-button-color: #ddd; --red-ui-workspace-button-background: #333;
+  --red-ui-workspace-button-background-hover: #444; --red-ui-workspace-button-color-hover: #eee;
+  --red-ui-workspace-button-background-active: #444; --red-ui-workspace-button-color-active: #eee;
+  --red-ui-workspace-button-color-focus: #eee; --red-ui-workspace-button-color-selected: #eee;
+  --red-ui-workspace-button-color-disabled: #888; --red-ui-secondary-background-disabled: #2b2b2b; --red-ui-list-item-color: #ddd; --red-ui-list-item-background: #262626;
+  --red-ui-tab-background: #262626; --red-ui-tab-background-active: #1f1f1f; --red-ui-tab-background-inactive: #2b2b2b;
+  --red-ui-view-background: #1a1a1a; --red-ui-shade-color: rgba(0,0,0,0.4);
+}`;
+
+describe("editor in a real browser", function () {
+  this.timeout(120000);
+  let browser;
+
+  before(async function () {
+    const t = Date.now();
+    browser = await launchBrowser();
+    timed("launch chromium", t);
+  });
+
+  after(async function () {
+    if (browser) await browser.close();
+    // eslint-disable-next-line no-console
+    console.log("      timings (ms):", JSON.stringify(timings));
+  });
+
+  describe("a card payment built in the editor and played on the virtual terminal", function () {
+    this.bail(true);
+    let nr;
+    let context;
+    let page;
+    let vt;
+    const errors = [];
+    const ids = {};
+
+    before(async function () {
+      const t = Date.now();
+      nr = await startNodeRed({ flows: [] });
+      timed("start Node-RED", t);
+      context = await browser.newContext({ viewport: VIEWPORT });
+      context.setDefaultTimeout(STEP_MS);
+      page = await context.newPage();
+      watchPage(page, errors);
+    });
+
+    afterEach(async function () {
+      if (this.currentTest.state === "failed" && page) {
+        await screenshot(page, "failure-editor").catch(() => undefined);
+        // eslint-disable-next-line no-console
+        console.log(nr.log().split("\n").slice(-30).join("\n"));
+      }
+    });
+
+    after(async function () {
+      if (context) await context.close();
+      if (nr) await nr.stop();
+    });
+
+    it("opens the editor with the Dojo palette and the Dojo sidebar tab", async function () {
+      const t = Date.now();
+      await page.goto(nr.url);
+      await page.locator('#red-ui-palette .red-ui-palette-node[data-palette-type="pac-payment"]').waitFor({ timeout: 30000 });
+      await page.locator("#red-ui-tab-dojo-pac").waitFor({ state: "attached" });
+      timed("editor loaded", t);
+    });
+
+    it("drags a card payment node and gives it a new simulator connection, tested with the keyboard", async function () {
+      const t = Date.now();
+      ids.pay = await dragFromPalette(page, "pac-payment", 420, 220);
+      await page.locator(`#red-ui-workspace-chart g[id="${ids.pay}"]`).dblclick();
+      await page.locator("#node-input-btn-server-add").click();
+      await page.locator("#node-config-input-eposId").waitFor();
+      (await page.locator("#node-config-input-environment").inputValue()).should.equal("simulator");
+      (await page.locator(".pac-config-row-url").isVisible()).should.be.false("the URL row is only for custom");
+      await page.selectOption("#node-config-input-environment", "production");
+      (await page.locator(".pac-config-row-production").isVisible()).should.be.true("a warning before production");
+      await page.selectOption("#node-config-input-environment", "custom");
+      (await page.locator(".pac-config-row-url").isVisible()).should.be.true();
+      await page.selectOption("#node-config-input-environment", "simulator");
+      (await page.locator("#pac-config-vt-link").isVisible()).should.be.false("no virtual terminal before deploying");
+      (await page.locator("#pac-config-vt-tip").isVisible()).should.be.true();
+      await page.fill("#node-config-input-eposId", "till-browser");
+      await page.fill("#node-config-input-name", "Browser till");
+      // Keyboard only: Tab to "Test connection", Enter. (The tray may still move the focus to its
+      // first field as it finishes opening: keep tabbing until Enter on the button took effect.)
+      (await page.locator("#pac-config-test").getAttribute("type")).should.equal("button");
+      await page.focus("#node-config-input-name");
+      await until(
+        async () => {
+          if (await page.locator("#pac-config-test-result").getAttribute("data-result")) return true;
+          if ((await page.evaluate(() => document.activeElement && document.activeElement.id)) === "pac-config-test") {
+            await page.keyboard.press("Enter");
+            await page.waitForTimeout(100);
+            return !!(await page.locator("#pac-config-test-result").getAttribute("data-result"));
+          }
+          await page.keyboard.press("Tab");
+          return false;
+        },
+        "Tab to reach Test connection and Enter",
+        STEP_MS,
+        0,
+      );
+      const result = page.locator('#pac-config-test-result[data-result="ok"]');
+      await result.waitFor();
+      (await result.textContent()).should.match(/Connected: 2 terminal\(s\) \(SIM00001, SIM00002\)/);
+      (await page.locator("#pac-config-test-result").getAttribute("role")).should.equal("status");
+      await screenshot(page, "01-config-dialog-test-connection");
+      await closeTray(page, "#node-config-dialog-ok");
+      ids.cfg = await page.locator("#node-input-server").inputValue();
+      ids.cfg.should.not.equal("_ADD_");
+      // Not deployed yet: the terminal field says so, and still takes a typed id.
+      await until(async () => /Deploy the Dojo connection/.test(await page.locator("#pac-payment-terminal-state").textContent()), "terminal hint", STEP_MS);
+      await page.fill("#node-input-terminalId", "SIM00001");
+      await closeTray(page, "#node-dialog-ok");
+      timed("drag and configure", t);
+    });
+
+    it("wires an inject and a debug node with the mouse and deploys", async function () {
+      const t = Date.now();
+      ids.inject = await dragFromPalette(page, "inject", 200, 220);
+      ids.debug = await dragFromPalette(page, "debug", 680, 160);
+      // inject: msg.payload = 1250 (a number), chosen in the typedInput
+      await page.locator(`#red-ui-workspace-chart g[id="${ids.inject}"] .red-ui-flow-node`).dblclick();
+      const row = page.locator("#node-input-property-container li").first();
+      const value = row.locator(".red-ui-typedInput-container").nth(1); // [msg.payload] = [value]
+      await value.locator(".red-ui-typedInput-type-select").click();
+      await page.locator('.red-ui-typedInput-options:visible a[value="num"]').click();
+      await value.locator("input.red-ui-typedInput-input").fill("1250");
+      await closeTray(page, "#node-dialog-ok");
+      // debug: msg.payload (the default)
+      await page.locator(`#red-ui-workspace-chart g[id="${ids.debug}"] .red-ui-flow-node`).dblclick();
+      await page.locator("#node-input-typed-complete").waitFor({ state: "attached" });
+      await closeTray(page, "#node-dialog-ok");
+      await wire(page, ids.inject, 0, ids.pay);
+      await wire(page, ids.pay, 0, ids.debug);
+      await wire(page, ids.pay, 1, ids.debug);
+      await page.locator("#red-ui-header-button-deploy").click();
+      await until(async () => /connected/.test(await statusText(page, ids.pay)), "the node's status 'connected'", STEP_MS);
+      timed("wire and deploy", t);
+    });
+
+    it("offers the connection's terminals in the terminalId field and opens the virtual terminal from the config dialog", async function () {
+      await page.locator(`#red-ui-workspace-chart g[id="${ids.pay}"]`).dblclick();
+      await until(async () => /2 terminal\(s\) connected/.test(await page.locator("#pac-payment-terminal-state").textContent()), "terminal list", STEP_MS);
+      (await page.locator("#node-input-terminalId").getAttribute("list")).should.equal("pac-payment-terminal-list");
+      (await page.$$eval("#pac-payment-terminal-list option", (os) => os.map((o) => o.value))).should.eql(["SIM00001", "SIM00002"]);
+      await page.locator("#node-input-btn-server-edit").click();
+      const link = page.locator("#pac-config-vt-link");
+      await link.waitFor({ state: "visible" });
+      (await link.getAttribute("href")).should.endWith(`pac/vt/${ids.cfg}/`);
+      (await link.getAttribute("target")).should.equal("_blank");
+      const t = Date.now();
+      const [popup] = await Promise.all([context.waitForEvent("page"), link.click()]);
+      vt = popup;
+      watchPage(vt, errors);
+      await vt.locator('[data-conn="live"]').waitFor();
+      timed("virtual terminal page live", t);
+      await front(page);
+      await closeTray(page, "#node-config-dialog-cancel");
+      await closeTray(page, "#node-dialog-cancel");
+    });
+
+    it("plays the customer (manual mode, chip and PIN) while the node's status and the Dojo sidebar follow", async function () {
+      const t = Date.now();
+      const card = vt.locator('section[data-terminal="SIM00001"]');
+      const automatic = card.locator('button[data-toggle="automatic"]');
+      (await automatic.getAttribute("aria-checked")).should.equal("true");
+      await front(vt);
+      await automatic.click();
+      await until(async () => (await automatic.getAttribute("aria-checked")) === "false", "manual mode", STEP_MS);
+      await front(page);
+      await showSidebarTab(page, "dojo-pac");
+      const section = page.locator(`.pac-sb section[data-config="${ids.cfg}"]`);
+      await section.waitFor();
+      await until(async () => (await section.locator(".pac-sb-state-text").getAttribute("data-state")) === "open", "sidebar: connected", STEP_MS);
+      (await section.locator("h3").textContent()).should.equal("Browser till");
+
+      // Start the payment with the inject node's button.
+      await page.locator(`#red-ui-workspace-chart g[id="${ids.inject}"] .red-ui-flow-node-button`).click();
+      await front(vt);
+      await card.locator('[data-field="headline"]:has-text("Present card")').waitFor();
+      await screenshot(vt, "02-virtual-terminal-present-card");
+      await front(page);
+      await until(async () => /present card/i.test(await statusText(page, ids.pay)), "node status 'present card'", STEP_MS);
+      const term = section.locator('tr[data-terminal="SIM00001"]');
+      await until(async () => /present card · £12\.50/.test(await term.textContent()), "sidebar: SIM00001 at present card", STEP_MS);
+      const payment = section.locator(".pac-sb-payments li").first();
+      (await payment.getAttribute("data-status")).should.equal("IN_PROGRESS");
+      await screenshot(page, "03-editor-present-card");
+
+      // Ask Dojo (GetPayment) about the running payment, with the keyboard.
+      const ask = payment.locator("button.pac-sb-query");
+      (await ask.getAttribute("aria-label")).should.match(/^Ask Dojo for the status of payment /);
+      await ask.focus();
+      await page.keyboard.press("Enter");
+      await until(async () => /Dojo says: (in progress|pending)/.test(await section.locator(".pac-sb-answer").first().textContent()), "GetPayment's answer", STEP_MS);
+      // The 2 s refresh keeps the focus on the button.
+      await page.waitForTimeout(2500);
+      (await page.evaluate(() => document.activeElement && document.activeElement.getAttribute("data-pac-key"))).should.match(/^query:/);
+
+      await front(vt);
+      await card.locator('button[data-action="insert"]').click();
+      await card.locator('[data-field="headline"]:has-text("Enter PIN")').waitFor();
+      await front(page);
+      await until(async () => /entering the PIN/.test(await statusText(page, ids.pay)), "node status: PIN", STEP_MS);
+      await until(async () => /entering the PIN/.test(await term.textContent()), "sidebar: PIN entry", STEP_MS);
+      await front(vt);
+      await card.locator('button[data-action="enterPin"]').click();
+      await card.locator('button[data-action="approve"]:not([disabled])').waitFor();
+      await card.locator('button[data-action="approve"]').click();
+      await card.locator('button[data-action="removeCard"]:not([disabled])').waitFor();
+      await card.locator('button[data-action="removeCard"]').click();
+      await card.locator('[data-field="headline"]:has-text("Approved £12.50")').waitFor();
+      await front(page);
+      await until(async () => /paid/.test(await statusText(page, ids.pay)), "node status 'paid'", STEP_MS);
+      await until(async () => (await payment.getAttribute("data-status")) === "CAPTURED", "sidebar: CAPTURED", STEP_MS);
+      (await payment.locator("button.pac-sb-query").count()).should.equal(0, "a finished payment has nothing to ask");
+      await screenshot(page, "04-dojo-sidebar-paid");
+      timed("play the customer", t);
+    });
+
+    it("shows the result in the debug sidebar", async function () {
+      await showSidebarTab(page, "debug");
+      const msg = page.locator(".red-ui-debug-msg").first();
+      await msg.waitFor();
+      await until(async () => /CAPTURED/.test(await msg.textContent()), "CAPTURED in the debug sidebar", STEP_MS);
+      (await msg.textContent()).should.match(/SIM00001/);
+      await screenshot(page, "05-debug-sidebar");
+    });
+
+    it("opens every node's help", async function () {
+      const t = Date.now();
+      for (const type of TYPES.filter((x) => x !== "pac-config")) {
+        const item = page.locator(`#red-ui-palette .red-ui-palette-node[data-palette-type="${type}"]`);
+        await item.scrollIntoViewIfNeeded();
+        await item.hover();
+        // The palette tooltip of this type ("<module> : <type>"), not one still fading out.
+        const book = page.locator(`.red-ui-popover:has-text(": ${type}") button:has(i.fa-book)`);
+        await book.waitFor({ state: "visible" });
+        const title = (await item.locator(".red-ui-palette-label").textContent()).replace(/\s+/g, " ").trim();
+        await book.click();
+        await until(
+          async () => (await page.locator("h1.red-ui-help-title").textContent()).replace(/\s+/g, " ").trim() === title && /Details[\s\S]*References/.test(await helpText(page)),
+          `help of ${type} (${title})`,
+          STEP_MS,
+        );
+        await page.mouse.move(700, 600);
+        await until(async () => (await page.locator(".red-ui-popover:visible").count()) === 0, "the tooltip to go", STEP_MS);
+      }
+      // pac-config: from its edit dialog's help button.
+      await page.locator(`#red-ui-workspace-chart g[id="${ids.pay}"]`).dblclick();
+      await page.locator("#node-input-btn-server-edit").click();
+      await page.locator("#node-config-input-eposId").waitFor();
+      await page.locator(".red-ui-tray:last-child .red-ui-tray-footer-left button:has(i.fa-book)").click();
+      await until(
+        async () => (await page.locator("h1.red-ui-help-title").textContent()) === "Dojo connection" && /Details[\s\S]*References/.test(await helpText(page)),
+        "help of pac-config",
+        STEP_MS,
+      );
+      await screenshot(page, "06-help-pac-config");
+      await closeTray(page, "#node-config-dialog-cancel");
+      await closeTray(page, "#node-dialog-cancel");
+      timed("open every help", t);
+    });
+
+    it("keeps the Dojo sidebar and the connection dialog readable in a dark theme", async function () {
+      await page.addStyleTag({ content: DARK_THEME });
+      await showSidebarTab(page, "dojo-pac");
+      await page.locator(".pac-sb-payments li").first().waitFor();
+      const sidebar = await lowContrast(page, ".pac-sb");
+      sidebar.should.eql([], "low contrast in the sidebar");
+      await screenshot(page, "07-dark-dojo-sidebar");
+      await page.locator(`#red-ui-workspace-chart g[id="${ids.pay}"]`).dblclick();
+      await until(async () => /terminal\(s\) connected/.test(await page.locator("#pac-payment-terminal-state").textContent()), "terminal list", STEP_MS);
+      await page.locator("#node-input-btn-server-edit").click();
+      await page.locator("#pac-config-test").click();
+      await page.locator('#pac-config-test-result[data-result="ok"]').waitFor();
+      (await page.locator("#pac-config-test-result").textContent()).should.match(/the deployed connection/);
+      const dialog = await lowContrast(page, ".pac-config-row-test, .pac-config-row-simulator");
+      dialog.should.eql([], "low contrast in the config dialog");
+      await screenshot(page, "08-dark-config-dialog");
+      await closeTray(page, "#node-config-dialog-cancel");
+      await closeTray(page, "#node-dialog-cancel");
+    });
+
+    it("had no script error in the editor or the virtual terminal page", function () {
+      errors.should.eql([]);
+    });
+  });
+
+  describe("with adminAuth", function () {
+    this.bail(true);
+    const CFG = "a1b2c3d4e5f60718";
+    const PASSWORD = "correct horse battery";
+    let nr;
+    let context;
+    const errors = [];
+
+    before(async function () {
+      const t = Date.now();
+      const bcrypt = require("bcryptjs");
+      const hash = bcrypt.hashSync(PASSWORD, 8);
+      nr = await startNodeRed({
+        adminAuth: {
+          type: "credentials",
+          users: [
+            { username: "admin", password: hash, permissions: "*" },
+            { username: "viewer", password: hash, permissions: "read" },
+          ],
+        },
+        flows: [
+          { id: "f0f0f0f0f0f0f0f0", type: "tab", label: "Till" },
+          { id: CFG, type: "pac-config", name: "Secured till", environment: "simulator", url: "", eposId: "till-auth", softwareHouseId: "", resellerId: "", requestTimeout: 30 },
+          { id: "0102030405060708", type: "pac-status", z: "f0f0f0f0f0f0f0f0", name: "", server: CFG, query: "terminals", x: 200, y: 100, wires: [[]] },
+        ],
+      });
+      timed("start Node-RED (adminAuth)", t);
+    });
+
+    after(async function () {
+      if (context) await context.close();
+      if (nr) await nr.stop();
+    });
+
+    async function token(username, scope) {
+      const res = await fetch(`${nr.url}auth/token`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ client_id: "node-red-admin", grant_type: "password", scope, username, password: PASSWORD }),
+      });
+      res.status.should.equal(200);
+      return (await res.json()).access_token;
+    }
+
+    function call(method, path, tok, body) {
+      const headers = { "content-type": "application/json" };
+      if (tok) headers.authorization = `Bearer ${tok}`;
+      return fetch(`${nr.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), redirect: "manual" });
+    }
+
+    const ENDPOINTS = [
+      ["GET", `pac/terminals/${CFG}`],
+      ["GET", `pac/status/${CFG}`],
+      ["POST", "pac/test-connection", { environment: "simulator", eposId: "x" }],
+      ["POST", `pac/payment/${CFG}/some-payment/query`, {}],
+      ["GET", `pac/vt/${CFG}/`],
+      ["GET", `pac/vt/${CFG}`],
+      ["GET", `pac/vt/${CFG}/vt/state`],
+      ["GET", `pac/vt/${CFG}/vt/events`],
+      ["POST", `pac/vt/${CFG}/vt/manual`, { terminalId: "SIM00001", manual: true }],
+      ["POST", `pac/vt/${CFG}/vt/act`, { terminalId: "SIM00001", action: "present" }],
+    ];
+
+    it("answers 401 to every admin endpoint and the virtual terminal page without a token", async function () {
+      for (const [method, path, body] of ENDPOINTS) {
+        const res = await call(method, path, undefined, body);
+        res.status.should.equal(401, `${method} ${path}`);
+        await res.arrayBuffer();
+        const bad = await call(method, path, "not-a-token", body);
+        bad.status.should.equal(401, `${method} ${path} with a bad token`);
+        await bad.arrayBuffer();
+      }
+      // The page's script and style sheet are static and public (<script src> cannot carry a token).
+      for (const asset of ["vt/app.js", "vt/style.css"]) {
+        const res = await call("GET", `pac/vt/${CFG}/${asset}`);
+        res.status.should.equal(200, asset);
+        (await res.text()).should.not.match(/SIM0000|till-auth/);
+      }
+    });
+
+    it("lets a read-only user look but not act, and an admin do both", async function () {
+      const viewer = await token("viewer", "read");
+      const admin = await token("admin", "*");
+      const status = await call("GET", `pac/status/${CFG}`, viewer);
+      status.status.should.equal(200);
+      (await status.json()).virtualTerminal.should.equal(`pac/vt/${CFG}/`);
+      const page = await fetch(`${nr.url}pac/vt/${CFG}/?access_token=${encodeURIComponent(viewer)}`);
+      page.status.should.equal(200);
+      (await page.text()).should.match(/SIM00001/);
+      for (const [method, path, body] of ENDPOINTS.filter(([m]) => m === "POST")) {
+        const res = await call(method, path, viewer, body);
+        res.status.should.equal(401, `viewer: ${method} ${path}`);
+        await res.arrayBuffer();
+      }
+      const test = await call("POST", "pac/test-connection", admin, { id: CFG, environment: "simulator", eposId: "till-auth" });
+      test.status.should.equal(200);
+      (await test.json()).should.containEql({ ok: true, source: "deployed", terminals: 2 });
+      const terminals = await call("GET", `pac/terminals/${CFG}`, admin);
+      (await terminals.json()).terminals.length.should.equal(2);
+    });
+
+    it("logs in through the editor and opens the virtual terminal from the Dojo sidebar with the token", async function () {
+      const t = Date.now();
+      context = await browser.newContext({ viewport: VIEWPORT });
+      context.setDefaultTimeout(STEP_MS);
+      const page = await context.newPage();
+      watchPage(page, errors);
+      await page.goto(nr.url);
+      await page.locator("#node-dialog-login-username").waitFor({ timeout: 30000 });
+      await page.fill("#node-dialog-login-username", "admin");
+      await page.fill("#node-dialog-login-password", PASSWORD);
+      await page.locator("#node-dialog-login-submit").click();
+      await page.locator('#red-ui-palette .red-ui-palette-node[data-palette-type="pac-payment"]').waitFor({ timeout: 30000 });
+      await showSidebarTab(page, "dojo-pac");
+      const section = page.locator(`.pac-sb section[data-config="${CFG}"]`);
+      await until(async () => (await section.locator(".pac-sb-state-text").getAttribute("data-state")) === "open", "sidebar: connected", STEP_MS);
+      const link = section.locator("a.pac-sb-vt");
+      (await link.getAttribute("href")).should.match(new RegExp(`pac/vt/${CFG}/\\?access_token=`));
+      const [vt] = await Promise.all([context.waitForEvent("page"), link.click()]);
+      watchPage(vt, errors);
+      await vt.locator('[data-conn="live"]').waitFor();
+      const automatic = vt.locator('section[data-terminal="SIM00001"] button[data-toggle="automatic"]');
+      await automatic.click();
+      await until(async () => (await automatic.getAttribute("aria-checked")) === "false", "manual mode through the token", STEP_MS);
+      await screenshot(vt, "09-virtual-terminal-admin-auth");
+      timed("adminAuth login to live virtual terminal", t);
+      errors.should.eql([]);
+    });
+  });
+});
