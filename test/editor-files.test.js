@@ -481,7 +481,12 @@ describe("editor files", function () {
         body.should.match(new RegExp('<input type="text" id="node-input-terminalId"[^>]*list="' + type + '-terminal-list"'));
         body.should.match(new RegExp('<datalist id="' + type + '-terminal-list"></datalist>'));
         body.should.match(new RegExp('id="' + type + '-terminal-state"[^>]*role="status"'));
-        js(type).should.match(/"pac\/terminals\/" \+ encodeURIComponent\(/);
+        // the list comes from the helper shared in pac-config.html, with this type's texts
+        js(type).should.match(new RegExp('PacEditor\\.listTerminals\\(node, "' + type + '"\\)'));
+        js("pac-config").should.match(/"pac\/terminals\/" \+ encodeURIComponent\(/);
+        const texts = JSON.parse(read(path.join(LOCALES, type + ".json")))[type].terminals;
+        for (const key of ["count", "none", "notDeployed", "notConnected", "error"]) texts.should.have.property(key);
+        for (const s of ["AVAILABLE", "BUSY", "OFFLINE"]) texts.status.should.have.property(s);
       });
     }
 
