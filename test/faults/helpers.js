@@ -110,27 +110,8 @@ async function waitOpen(cfgId = "cfg", ms = 8000) {
   return helper.getNode(cfgId);
 }
 
-/** pac-payment with outputs to helpers ok / ko / prog. */
-function paymentNode(extra) {
-  return {
-    id: "pay",
-    type: "pac-payment",
-    name: "",
-    server: "cfg",
-    terminalId: "SIM00001",
-    currency: "GBP",
-    captureMode: "AUTO",
-    signature: "accept",
-    wires: [["ok"], ["ko"], ["prog"]],
-    ...extra,
-  };
-}
-
-const outputHelpers = [
-  { id: "ok", type: "helper" },
-  { id: "ko", type: "helper" },
-  { id: "prog", type: "helper" },
-];
+// The flow pieces are the main node suite's: one definition of the payment node and its outputs.
+const { paymentNode, outputHelpers } = base;
 
 /**
  * Load a flow with a pac-payment node against `sim` and wait for the connection. Returns the
