@@ -238,6 +238,21 @@ describe("client against the simulator (strict mode)", function () {
       second.state.should.equal("open");
     });
 
+    it("reconnects a displaced client only when the operator asks (reconnectNow)", async () => {
+      const sim = await startSim();
+      const first = await openClient(sim);
+      await connected(first);
+      const displaced = waitFor(first, "state", (s) => s === "displaced");
+      const second = await openClient(sim);
+      await connected(second);
+      await displaced;
+      const back = waitFor(first, "state", (s) => s === "open");
+      const secondOut = waitFor(second, "state", (s) => s === "displaced");
+      first.connection.reconnectNow();
+      await back;
+      await secondOut; // the till that came back takes the epos-id again
+    });
+
     it("does not storm on wrong credentials (HTTP 401): one attempt, then a slow retry", async () => {
       const sim = await startSim();
       const client = await openClient(sim, { apiKey: "wrong-key-123", authRetryMs: 300 });

@@ -5,6 +5,7 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 const helper = require("node-red-node-test-helper");
+const { delay, until } = require("./wait");
 
 helper.init(require.resolve("node-red"));
 
@@ -23,20 +24,6 @@ function tmpDir(prefix) {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix || "pac-nodes-"));
 }
 
-function delay(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Resolves when check() is truthy; rejects after ms with `what` in the message. */
-async function until(check, what, ms = 3000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await delay(5);
-  }
-}
 
 /** Every msg a helper node receives, in order. */
 function collect(id) {

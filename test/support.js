@@ -6,6 +6,7 @@ const os = require("os");
 const path = require("path");
 const { PacSimulator } = require("../dist/simulator");
 const { PacClient } = require("../dist/client");
+const { delay } = require("./wait");
 
 const started = [];
 
@@ -63,9 +64,6 @@ async function connected(client, ms = 3000) {
   await p;
 }
 
-function delay(ms) {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 /** Collect every emission of an event (for exactly-once checks). */
 function collect(emitter, event) {

@@ -127,8 +127,9 @@ function fold(p: JournalPayment, e: JournalEntry): void {
   }
 }
 
-function safeName(s: string): string {
-  return s.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 40);
+/** A string made safe to use in a file name (ids come from users and from Dojo). */
+export function fileSafeName(s: string, max = 40): string {
+  return s.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, max);
 }
 
 export class Journal {
@@ -152,7 +153,7 @@ export class Journal {
   private constructor(private readonly opts: JournalOptions) {
     const id = opts.identity;
     const hash = createHash("sha256").update(`${id.url ?? ""}\n${id.accountName ?? ""}\n${id.eposId}`).digest("hex").slice(0, 10);
-    this.base = path.join(opts.dir, `pac-journal-${safeName(id.eposId)}-${hash}`);
+    this.base = path.join(opts.dir, `pac-journal-${fileSafeName(id.eposId)}-${hash}`);
     this.path = `${this.base}.jsonl`;
     this.segmentBytes = opts.segmentBytes ?? 16 * 1024 * 1024;
     this.retentionMs = (opts.retentionDays ?? 90) * 86_400_000;

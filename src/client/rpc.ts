@@ -27,8 +27,6 @@ const CREATES: ReadonlySet<string> = new Set([METHOD.createPayment, METHOD.creat
 export class RpcChannel {
   private nextId = 1;
   private readonly pending = new Map<RpcId, Pending>();
-  /** Responses whose id matched nothing (late answers after a timeout, or a confused peer). */
-  orphanResponses = 0;
 
   constructor(
     private readonly conn: ManagedConnection,
@@ -63,10 +61,7 @@ export class RpcChannel {
   settle(id: RpcId | null, result: JsonObject | null, error: RpcErrorInfo | null): boolean {
     const key = id !== null && this.pending.has(id) ? id : typeof id === "string" && this.pending.has(Number(id)) ? Number(id) : null;
     const p = key === null ? undefined : this.pending.get(key);
-    if (!p || key === null) {
-      this.orphanResponses++;
-      return false;
-    }
+    if (!p || key === null) return false; // a late answer after a timeout, or a confused peer
     this.pending.delete(key);
     clearTimeout(p.timer);
     if (error) p.reject(PacError.remoteError(p.method, error, p.paymentId));

@@ -17,6 +17,7 @@ import * as path from "node:path";
 import { checkUrl } from "../client/connection";
 import type { ConnectionState, StateInfo, WireEvent } from "../client/connection";
 import { PacClient } from "../client/pac-client";
+import { fileSafeName } from "../client/journal";
 import type { NotificationEvent, PaymentOutcome, SignatureQuestion, RecordEvent } from "../client/pac-client";
 import { DOJO_URLS } from "../protocol";
 import { PacSimulator } from "../simulator";
@@ -188,9 +189,6 @@ export function runtimeTuning(RED: NodeAPI): RuntimeTuning {
   };
 }
 
-function safeName(s: string): string {
-  return s.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 60);
-}
 
 export class ConfigRuntime {
   /** Null until the first user registered and the journal is open. */
@@ -327,7 +325,7 @@ export class ConfigRuntime {
         apiKey = sim.credentials.apiKey;
         this.secrets.push(apiKey);
         // A simulator forgets everything when it stops: its journal is for this run only.
-        journalDir = path.join(journalDir, "simulator", safeName(this.node.id));
+        journalDir = path.join(journalDir, "simulator", fileSafeName(this.node.id, 60));
         await fs.promises.rm(journalDir, { recursive: true, force: true });
       }
       const tuning = runtimeTuning(this.RED);

@@ -24,24 +24,12 @@ const CHROMIUM_ARGS = [
   "--disable-quic",
 ];
 
-function delay(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+const wait = require("../wait");
+const delay = wait.delay;
 
-/** Resolves with check()'s truthy value; rejects after ms naming `what`. */
-async function until(check, what, ms = 10000, every = 50) {
-  const end = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${last.message})` : ""}`);
-    await delay(every);
-  }
+/** As test/wait.js's until, with the browser's longer default and a gentler poll. */
+function until(check, what, ms = 10000, every = 50) {
+  return wait.until(check, what, ms, every);
 }
 
 /**

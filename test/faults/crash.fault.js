@@ -18,6 +18,7 @@ const {
   redProcess,
   jsonLines,
   nextEvent,
+  functionNode,
 } = require("./helpers");
 
 const SLOW_FSYNC = path.join(__dirname, "support", "slow-fsync.js");
@@ -29,22 +30,7 @@ function tillFlow(sim, dir) {
     { id: "cfg", type: "pac-config", name: "till", environment: "custom", url: sim.url, eposId: "till-c", softwareHouseId: "shopflow-faults", resellerId: "", requestTimeout: "5" },
     { id: "in", z: "tab", type: "http in", name: "", url: "/sale", method: "post", upload: false, swaggerDoc: "", x: 100, y: 100, wires: [["prep", "accepted"]] },
     { id: "accepted", z: "tab", type: "http response", name: "", statusCode: "202", headers: {}, x: 300, y: 60, wires: [] },
-    {
-      id: "prep",
-      z: "tab",
-      type: "function",
-      name: "order",
-      func: "msg.order = msg.payload.order;\nmsg.payload = { amount: msg.payload.amount, paymentId: msg.payload.paymentId };\nreturn msg;",
-      outputs: 1,
-      timeout: 0,
-      noerr: 0,
-      initialize: "",
-      finalize: "",
-      libs: [],
-      x: 300,
-      y: 100,
-      wires: [["pay"]],
-    },
+    functionNode("prep", "order", "msg.order = msg.payload.order;\nmsg.payload = { amount: msg.payload.amount, paymentId: msg.payload.paymentId };\nreturn msg;", "pay"),
     { id: "pay", z: "tab", type: "pac-payment", name: "", server: "cfg", terminalId: "SIM00001", currency: "GBP", captureMode: "AUTO", signature: "accept", x: 500, y: 100, wires: [["line"], ["line"], []] },
     {
       id: "line",

@@ -110,6 +110,11 @@ async function waitOpen(cfgId = "cfg", ms = 8000) {
   return helper.getNode(cfgId);
 }
 
+/** A core function node (all the properties the editor saves) running `func`, wired to `next`. */
+function functionNode(id, name, func, next, x = 300, y = 100) {
+  return { id, z: "tab", type: "function", name, func, outputs: 1, timeout: 0, noerr: 0, initialize: "", finalize: "", libs: [], x, y, wires: [[next]] };
+}
+
 // The flow pieces are the main node suite's: one definition of the payment node and its outputs.
 const { paymentNode, outputHelpers } = base;
 
@@ -412,6 +417,7 @@ module.exports = {
   waitOpen,
   paymentNode,
   outputHelpers,
+  functionNode,
   loadPaymentFlow,
   approve,
   exactlyOne,

@@ -35,6 +35,7 @@ const {
   prepareUserDir,
   redProcess,
   jsonLines,
+  functionNode,
 } = require("./helpers");
 
 const basic = (account, key) => Buffer.from(`${account}:${key}`, "utf8").toString("base64");
@@ -68,22 +69,7 @@ function debugNode(id) {
 }
 
 function prepNode(id, next) {
-  return {
-    id,
-    z: "tab",
-    type: "function",
-    name: "prep",
-    func: "msg.payload = { amount: msg.payload.amount, paymentId: msg.payload.paymentId };\nreturn msg;",
-    outputs: 1,
-    timeout: 0,
-    noerr: 0,
-    initialize: "",
-    finalize: "",
-    libs: [],
-    x: 300,
-    y: 100,
-    wires: [[next]],
-  };
+  return functionNode(id, "prep", "msg.payload = { amount: msg.payload.amount, paymentId: msg.payload.paymentId };\nreturn msg;", next);
 }
 
 /** Everything a flow author can see: results, events (all five kinds), statuses, errors, debug. */
