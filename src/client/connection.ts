@@ -16,6 +16,7 @@ import {
 } from "../protocol";
 import { Backoff, BackoffOptions } from "./backoff";
 import { PacError } from "./errors";
+import { redactSecrets } from "./redact";
 
 export type ConnectionState =
   | "idle"
@@ -356,8 +357,6 @@ export class ManagedConnection extends EventEmitter<ConnectionEvents> {
 
   /** Remove credentials from any text leaving this module. */
   redact(text: string): string {
-    let out = text;
-    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join("***");
-    return out;
+    return redactSecrets(text, this.secrets);
   }
 }

@@ -27,6 +27,7 @@ import type { ConnectionState, StateInfo } from "../client/connection";
 import { PacError } from "../client/errors";
 import type { JournalPayment } from "../client/journal";
 import { PacClient } from "../client/pac-client";
+import { redactSecrets } from "../client/redact";
 import { FINAL_STATUSES } from "../protocol";
 import type { TerminalInfo } from "../protocol";
 import { PacSimulator, createVirtualTerminalHandler } from "../simulator";
@@ -123,11 +124,7 @@ function savedCredentials(RED: AdminNodeAPI, id: string): ConfigCredentials {
 function redactor(secrets: (string | undefined)[]): (text: string) => string {
   const list = secrets.filter((s): s is string => typeof s === "string" && s.length >= 4);
   for (const s of [...list]) list.push(Buffer.from(s).toString("base64"));
-  return (text) => {
-    let out = text;
-    for (const s of list) if (out.includes(s)) out = out.split(s).join("***");
-    return out;
-  };
+  return (text) => redactSecrets(text, list);
 }
 
 const terminalCache = new WeakMap<PacClient, { at: number; list: Promise<TerminalInfo[]> }>();

@@ -18,6 +18,7 @@ import { checkUrl } from "../client/connection";
 import type { ConnectionState, StateInfo, WireEvent } from "../client/connection";
 import { PacClient } from "../client/pac-client";
 import { fileSafeName } from "../client/journal";
+import { redactSecrets } from "../client/redact";
 import type { NotificationEvent, PaymentOutcome, SignatureQuestion, RecordEvent } from "../client/pac-client";
 import { DOJO_URLS } from "../protocol";
 import { PacSimulator } from "../simulator";
@@ -238,8 +239,7 @@ export class ConfigRuntime {
   }
 
   redact(text: string): string {
-    let out = text;
-    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join("***");
+    const out = redactSecrets(text, this.secrets);
     return this.client ? this.client.connection.redact(out) : out;
   }
 
