@@ -77,8 +77,14 @@ describe("client against the simulator (strict mode)", function () {
       sim = await startSim({ signatureTimeoutMs: 4000 });
       client = await openClient(sim, { signatureMarginMs: 3800 });
       await connected(client);
+      const inbound = [];
+      sim.on("frameIn", (f) => inbound.push(f.text));
+      const t0 = Date.now();
       const { outcome } = await sale(client, 1502, { signature: "ask" });
       outcome.status.should.equal("CAPTURED");
+      // The EPOS answered (accepted) itself, well before the simulator's own 4 s timeout would have.
+      inbound.some((t) => /"accepted":true/.test(t)).should.be.true();
+      (Date.now() - t0).should.be.below(3000);
     });
 
     it("03 waits at PRESENT_CARD and can be cancelled: CANCELLED", async () => {
