@@ -306,6 +306,46 @@ describe("client against the simulator (strict mode)", function () {
     });
   });
 
+  describe("journal of terminal steps", function () {
+    const steps = (client) =>
+      require("fs")
+        .readFileSync(client.journal.path, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .filter((e) => e.t === "step");
+
+    it("journals the latest step of a payment still running, once, after stepJournalMs", async () => {
+      const sim = await startSim({ manual: true });
+      const client = await openClient(sim, { stepJournalMs: 60 });
+      await connected(client);
+      const presented = waitFor(client, "notification", (n) => n.notification === "PRESENT_CARD");
+      const { paymentId } = await client.createPayment({ terminalId: T1, amount: 100, currency: "GBP" });
+      await presented;
+      steps(client).should.have.length(0); // not at once: a quick sale would not need it
+      await delay(150);
+      steps(client).map((e) => [e.id, e.value]).should.eql([[paymentId, "PRESENT_CARD"]]);
+      client.journal.get(paymentId).lastStep.should.equal("PRESENT_CARD");
+    });
+
+    it("writes no step for a payment that ended before stepJournalMs, and the pending ones on close", async () => {
+      const sim = await startSim();
+      const client = await openClient(sim, { stepJournalMs: 60 });
+      await connected(client);
+      await sale(client, 1200);
+      await delay(150);
+      steps(client).should.have.length(0);
+      sim.setManual(T2, true);
+      const stepped = waitFor(client, "notification", (n) => n.terminalId === T2);
+      const { paymentId } = await client.createPayment({ terminalId: T2, amount: 100, currency: "GBP" });
+      await stepped;
+      const path = client.journal.path;
+      await client.close();
+      const lines = require("fs").readFileSync(path, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+      lines.filter((e) => e.t === "step").map((e) => e.id).should.eql([paymentId]);
+    });
+  });
+
   describe("exactly once", function () {
     it("never re-sends CreatePayment when the ack is lost; follows up and emits one outcome", async () => {
       const sim = await startSim();

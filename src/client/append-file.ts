@@ -1,38 +1,68 @@
 /**
- * An append-only file with group commit. Lines appended in the same tick go out in one write; an
- * fdatasync covers everything written before it started, so concurrent durable lines share one.
+ * An append-only file with group commit. Lines appended in the same macrotask (one socket read, one
+ * timer) go out in one write at its microtask checkpoint, so nothing waits for a later loop turn;
+ * one fdatasync covers every line written before it, so concurrent durable lines share it.
  *
  * Two guarantees a caller can wait for:
  * - "written": the line is in the OS page cache: it survives a crash or SIGKILL of this process
- *   (not a power cut); an fsync follows at once without being waited for.
+ *   (not a power cut); an fdatasync follows at once without being waited for.
  * - "synced": the line is on disk (fdatasync): it survives a power cut too.
+ *
+ * Where a "synced" line's fdatasync runs depends on the disk. On a fast one (the last syncs took
+ * under `inlineSyncMaxMs`) it runs right here on the event loop: handing it to the thread pool and
+ * back costs more than the sync itself, and every record waits for it. On a slow one (an SD card,
+ * a network share) it runs in the thread pool so the loop never stalls; one slow sync is enough to
+ * switch, and fast ones switch back.
  */
 import * as fs from "node:fs";
+import { performance } from "node:perf_hooks";
 
 export type Durability = "written" | "synced";
+
+export interface AppendFileOptions {
+  /** Run a durable line's fdatasync on the event loop while recent syncs took at most this (default 1 ms; 0: never). */
+  inlineSyncMaxMs?: number;
+}
 
 interface Waiter {
   resolve: () => void;
   reject: (e: Error) => void;
 }
 
+/** Weight of the newest sync in the moving average of sync times. */
+const SYNC_EWMA_WEIGHT = 0.25;
+
 export class AppendFile {
   private readonly fd: number;
+  private readonly inlineSyncMaxMs: number;
   private queue: string[] = [];
   private written: Waiter[] = [];
   private toSync: Waiter[] = [];
-  /** Synced waiters whose lines are written, waiting for the next fdatasync. */
+  /** Synced waiters whose lines are written, waiting for the next thread-pool fdatasync. */
   private unsynced: Waiter[] = [];
+  /** Lines written since the last fdatasync started. */
   private dirty = false;
   private scheduled = false;
+  /** A thread-pool fdatasync is running. */
   private syncing = false;
   private closed = false;
   private idle: (() => void)[] = [];
+  /** Moving average of recent fdatasync times (ms); starts optimistic. */
+  private syncMs = 0;
   bytes: number;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    opts: AppendFileOptions = {},
+  ) {
+    this.inlineSyncMaxMs = opts.inlineSyncMaxMs ?? 1;
     this.fd = fs.openSync(path, "a");
     this.bytes = fs.fstatSync(this.fd).size;
+  }
+
+  /** Where the next durable line's fdatasync runs (see the class comment). */
+  get syncMode(): "inline" | "thread" {
+    return this.syncMs <= this.inlineSyncMaxMs && this.inlineSyncMaxMs > 0 ? "inline" : "thread";
   }
 
   append(line: string, durability: Durability): Promise<void> {
@@ -42,7 +72,7 @@ export class AppendFile {
       (durability === "synced" ? this.toSync : this.written).push({ resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        queueMicrotask(() => this.flush());
       }
     });
   }
@@ -57,8 +87,8 @@ export class AppendFile {
     this.written = [];
     this.toSync = [];
     try {
-      // Synchronous: one small write into the page cache per tick costs less than a round trip
-      // through the thread pool, and ordering stays trivial.
+      // Synchronous: one small write into the page cache costs less than a round trip through the
+      // thread pool, and ordering stays trivial.
       for (let off = 0; off < buf.length; ) off += fs.writeSync(this.fd, buf, off, buf.length - off);
     } catch (e) {
       for (const w of [...written, ...toSync]) w.reject(e as Error);
@@ -68,10 +98,33 @@ export class AppendFile {
     this.dirty = true;
     for (const w of written) w.resolve();
     this.unsynced.push(...toSync);
-    if (!this.syncing) this.sync();
+    if (this.unsynced.length > 0 && this.syncMode === "inline") {
+      this.syncInline();
+      this.checkIdle();
+    } else if (!this.syncing) this.syncInThread();
   }
 
-  private sync(): void {
+  /** fdatasync on the event loop; covers every waiter, including those queued for the thread. */
+  private syncInline(): void {
+    const waiters = this.unsynced;
+    this.unsynced = [];
+    this.dirty = false;
+    const t0 = performance.now();
+    let err: Error | null = null;
+    try {
+      fs.fdatasyncSync(this.fd);
+    } catch (e) {
+      err = e as Error;
+    }
+    this.noteSyncTime(performance.now() - t0);
+    for (const w of waiters) {
+      if (err) w.reject(err);
+      else w.resolve();
+    }
+  }
+
+  /** fdatasync in the thread pool, one at a time; repeats while lines were written meanwhile. */
+  private syncInThread(): void {
     if (!this.dirty) {
       this.syncing = false;
       return this.checkIdle();
@@ -80,13 +133,21 @@ export class AppendFile {
     this.dirty = false;
     const waiters = this.unsynced;
     this.unsynced = [];
+    const t0 = performance.now();
     fs.fdatasync(this.fd, (err) => {
+      // Includes the trip through the pool, so a slow disk reads slow and a fast one switches back.
+      if (waiters.length > 0) this.noteSyncTime(performance.now() - t0);
       for (const w of waiters) {
         if (err) w.reject(err);
         else w.resolve();
       }
-      this.sync();
+      this.syncInThread();
     });
+  }
+
+  private noteSyncTime(ms: number): void {
+    // One slow sync is enough to leave the event loop; fast ones bring it back gradually.
+    this.syncMs = ms > this.inlineSyncMaxMs ? ms : this.syncMs + SYNC_EWMA_WEIGHT * (ms - this.syncMs);
   }
 
   private checkIdle(): void {

@@ -80,6 +80,8 @@ export interface JournalOptions {
   retentionDays?: number;
   maxSegments?: number;
   memoryWindow?: number;
+  /** See AppendFileOptions.inlineSyncMaxMs. */
+  inlineSyncMaxMs?: number;
   /** Called for a line that could not be read (a torn tail is repaired, not reported). */
   onWarning?: (message: string) => void;
 }
@@ -166,7 +168,7 @@ export class Journal {
     const j = new Journal(opts);
     await fs.promises.mkdir(opts.dir, { recursive: true });
     await j.load();
-    j.file = new AppendFile(j.path);
+    j.file = new AppendFile(j.path, { inlineSyncMaxMs: opts.inlineSyncMaxMs });
     j.segmentNo = j.segments().reduce((m, s) => Math.max(m, s.no), 0);
     return j;
   }
@@ -331,7 +333,7 @@ export class Journal {
     await fh.close();
     await fs.promises.rename(tmp, this.path);
     syncDir(path.dirname(this.path));
-    this.file = new AppendFile(this.path);
+    this.file = new AppendFile(this.path, { inlineSyncMaxMs: this.opts.inlineSyncMaxMs });
     this.applyRetention(now);
   }
 

@@ -53,6 +53,12 @@ export interface PacClientOptions extends ConnectionOptions {
   signatureMarginMs?: number;
   /** While payments are unresolved, follow them up this often (default 30 s). */
   followUpMs?: number;
+  /**
+   * Terminal steps are journaled lazily: the latest step of each running payment at most this
+   * often (default 100 ms), none for a payment that ended meanwhile. A step only informs (the
+   * status after a restart); records and outcomes never wait for it.
+   */
+  stepJournalMs?: number;
   journal?: Omit<JournalOptions, "dir" | "identity">;
 }
 
@@ -155,6 +161,9 @@ export class PacClient extends EventEmitter<PacClientEvents> {
   /** Records being made durable: a redelivery during the fsync waits for the same write. */
   private readonly storing = new Map<string, Promise<void>>();
   private followUpTimer: NodeJS.Timeout | null = null;
+  /** Latest step per payment not journaled yet (see stepJournalMs). */
+  private readonly pendingSteps = new Map<string, { ts: number; value: string }>();
+  private stepTimer: NodeJS.Timeout | null = null;
   private closing = false;
   requestTimeoutMs: number;
 
@@ -219,6 +228,7 @@ export class PacClient extends EventEmitter<PacClientEvents> {
     await this.connection.close();
     this.rpc.failAll("client closed");
     await Promise.allSettled([...this.storing.values()]);
+    this.writeSteps();
     await this.journal.close();
   }
 
@@ -513,9 +523,12 @@ export class PacClient extends EventEmitter<PacClientEvents> {
     if (t) {
       t.lastStep = n.notificationValue;
       if (t.phase === "unknown" || t.phase === "creating") t.to("running");
-      this.journal
-        .write({ t: "step", ts: Date.now(), id: n.paymentId, value: n.notificationValue }, false)
-        .catch((e: Error) => this.warn(`journal: ${e.message}`));
+      // Four steps per sale would double the journal's lines; only the latest one that is still
+      // current a moment later is worth keeping.
+      this.pendingSteps.set(n.paymentId, { ts: Date.now(), value: n.notificationValue });
+      if (!this.stepTimer && !this.closing) {
+        this.stepTimer = setTimeout(() => this.writeSteps(), this.opts.stepJournalMs ?? 100);
+      }
     }
     this.emit("notification", {
       paymentId: n.paymentId,
@@ -524,6 +537,19 @@ export class PacClient extends EventEmitter<PacClientEvents> {
       owner: t?.info.owner,
       raw: n.raw,
     });
+  }
+
+  /** Journal the latest step of each payment still running (see stepJournalMs). */
+  private writeSteps(): void {
+    if (this.stepTimer) clearTimeout(this.stepTimer);
+    this.stepTimer = null;
+    for (const [id, step] of this.pendingSteps) {
+      if (!this.trackers.has(id)) continue; // ended meanwhile: its record says more
+      this.journal
+        .write({ t: "step", ts: step.ts, id, value: step.value }, false)
+        .catch((e: Error) => this.warn(`journal: ${e.message}`));
+    }
+    this.pendingSteps.clear();
   }
 
   private onSignature(id: RpcId, params: JsonObject): void {

@@ -1,6 +1,7 @@
 "use strict";
 // Test-only preload for the Node-RED child of crash.fault.js (node -r): stretches every fdatasync of
-// a file under dojo-pac-journal/ by PAC_TEST_SLOW_FSYNC_MS, which opens a wide, known window between
+// a file under dojo-pac-journal/ by PAC_TEST_SLOW_FSYNC_MS (the thread-pool one and the one the
+// journal runs on the event loop while the disk is fast; the first slow one moves it to the pool), which opens a wide, known window between
 // "the record line is written" and "the record is acknowledged" (and between the journal's "emit"
 // and the hand-over to the flow), so a SIGKILL can be aimed inside it. The data itself is written
 // at once, as always: a killed process leaves it in the page cache, which is what a crash (not a
@@ -20,5 +21,10 @@ if (ms > 0) {
   fs.fdatasync = function slowFdatasync(fd, cb) {
     if (!isJournal(fd)) return original.call(fs, fd, cb);
     return original.call(fs, fd, (err) => setTimeout(() => cb(err), ms));
+  };
+  const originalSync = fs.fdatasyncSync;
+  fs.fdatasyncSync = function slowFdatasyncSync(fd) {
+    originalSync.call(fs, fd);
+    if (isJournal(fd)) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
   };
 }

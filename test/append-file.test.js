@@ -1,0 +1,65 @@
+"use strict";
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+require("should");
+const { AppendFile } = require("../dist/client/append-file");
+
+describe("append file (the journal's group commit)", function () {
+  let dir;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "pac-append-"))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const lines = (file) => fs.readFileSync(file, "utf8").split("\n").filter(Boolean);
+
+  it("writes the lines of one macrotask in one go, before the next one starts", async () => {
+    const f = new AppendFile(path.join(dir, "a.jsonl"));
+    const done = [];
+    for (let i = 0; i < 50; i++) done.push(f.append(`{"n":${i}}`, i % 2 ? "synced" : "written"));
+    // A microtask later (not a loop turn later), every line is in the file.
+    await Promise.resolve();
+    await Promise.resolve();
+    lines(f.path).should.have.length(50);
+    await Promise.all(done);
+    lines(f.path).map((l) => JSON.parse(l).n).should.eql([...Array(50).keys()]);
+    await f.close();
+  });
+
+  it("syncs durable lines on the event loop while the disk is fast, in the thread pool when told so", async () => {
+    const fast = new AppendFile(path.join(dir, "fast.jsonl"));
+    fast.syncMode.should.equal("inline");
+    await fast.append("{}", "synced");
+    await fast.close();
+
+    const pool = new AppendFile(path.join(dir, "pool.jsonl"), { inlineSyncMaxMs: 0 });
+    pool.syncMode.should.equal("thread");
+    await Promise.all([pool.append('{"a":1}', "synced"), pool.append('{"a":2}', "written"), pool.append('{"a":3}', "synced")]);
+    await pool.close();
+    lines(pool.path).should.eql(['{"a":1}', '{"a":2}', '{"a":3}']);
+  });
+
+  it("leaves the event loop after one sync slower than inlineSyncMaxMs and keeps every line", async () => {
+    // No disk syncs in a nanosecond: the first durable line measures the disk as slow.
+    const f = new AppendFile(path.join(dir, "slow.jsonl"), { inlineSyncMaxMs: 1e-6 });
+    f.syncMode.should.equal("inline");
+    await f.append('{"n":0}', "synced");
+    f.syncMode.should.equal("thread");
+    const rest = [];
+    for (let i = 1; i <= 20; i++) rest.push(f.append(`{"n":${i}}`, "synced"));
+    await Promise.all(rest);
+    f.syncMode.should.equal("thread");
+    await f.close();
+    lines(f.path).map((l) => JSON.parse(l).n).should.eql([...Array(21).keys()]);
+  });
+
+  it("close waits for queued lines and their sync, then refuses more", async () => {
+    for (const inlineSyncMaxMs of [undefined, 0]) {
+      const f = new AppendFile(path.join(dir, `close-${inlineSyncMaxMs}.jsonl`), { inlineSyncMaxMs });
+      const p = [f.append('{"x":1}', "synced"), f.append('{"x":2}', "written")];
+      await f.close();
+      await Promise.all(p);
+      lines(f.path).should.have.length(2);
+      await f.append("{}", "written").should.be.rejectedWith(/closed/);
+    }
+  });
+});
