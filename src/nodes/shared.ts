@@ -46,14 +46,21 @@ export function makeTranslate(RED: NodeAPI, prefix: string): Translate {
 
 // ---- money ---------------------------------------------------------------------------------------
 
-const formatters = new Map<string, Intl.NumberFormat | null>();
+interface MoneyFormat {
+  format: (n: number) => string;
+  /** The currency's minor-unit digits (2 for GBP, 0 for JPY). */
+  digits: number;
+}
+
+const formatters = new Map<string, MoneyFormat | null>();
 
 /** One formatter per currency (building one costs more than a whole payment's glue). */
-function formatter(currency: string): Intl.NumberFormat | null {
+function formatter(currency: string): MoneyFormat | null {
   let f = formatters.get(currency);
   if (f !== undefined) return f;
   try {
-    f = new Intl.NumberFormat("en-GB", { style: "currency", currency });
+    const intl = new Intl.NumberFormat("en-GB", { style: "currency", currency });
+    f = { format: (n) => intl.format(n), digits: intl.resolvedOptions().maximumFractionDigits ?? 2 };
   } catch {
     f = null;
   }
@@ -66,8 +73,7 @@ export function formatMoney(amount: number | undefined, currency: string | undef
   if (typeof amount !== "number" || !Number.isFinite(amount)) return "";
   const f = currency ? formatter(currency) : null;
   if (!f) return currency ? `${amount} ${currency} minor units` : String(amount);
-  const digits = f.resolvedOptions().maximumFractionDigits ?? 2;
-  return f.format(amount / 10 ** digits);
+  return f.format(amount / 10 ** f.digits);
 }
 
 /** "send msg.payload = 1250 for £12.50" in the given currency (GBP when unknown). */

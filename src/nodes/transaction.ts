@@ -101,18 +101,19 @@ export function readRequest(msg: NodeMessage, def: TransactionDef, kind: Transac
   const p = msg.payload;
   const fields: Record<string, unknown> = typeof p === "number" ? { amount: p } : isPlainObject(p) ? p : {};
   const currency = optionalText(fields, "currency", '"GBP"') ?? nonEmptyString(def.currency) ?? "GBP";
-  const example = amountExample(currency);
+  // Only an error needs it (formatting money costs more than the rest of the checks).
+  const example = (): string => amountExample(currency);
   if (typeof p !== "number" && !isPlainObject(p)) {
     throw invalidInput(
-      `msg.payload must be the amount in minor units or an object {amount, …}: ${example}; got ${describe(p)}`,
+      `msg.payload must be the amount in minor units or an object {amount, …}: ${example()}; got ${describe(p)}`,
     );
   }
   const amount = fields.amount;
   if (amount === undefined) {
-    throw invalidInput(`msg.payload.amount is missing: ${example} or msg.payload = {amount: 1250, …}`);
+    throw invalidInput(`msg.payload.amount is missing: ${example()} or msg.payload = {amount: 1250, …}`);
   }
   if (typeof amount !== "number" || !Number.isSafeInteger(amount) || amount <= 0) {
-    throw invalidInput(`the amount must be a whole number of minor units greater than 0: ${example}; got ${describe(amount)}`);
+    throw invalidInput(`the amount must be a whole number of minor units greater than 0: ${example()}; got ${describe(amount)}`);
   }
   if (!isCurrency(currency)) {
     throw invalidInput(`unknown currency ${JSON.stringify(currency)}: use an ISO 4217 code in capitals, such as "GBP"`);
