@@ -24,9 +24,27 @@ export interface AppendFileOptions {
   inlineSyncMaxMs?: number;
 }
 
-interface Waiter {
+/** One promise for every line of a flush with the same guarantee: one allocation per batch, not per line. */
+interface Batch {
+  promise: Promise<void>;
   resolve: () => void;
   reject: (e: Error) => void;
+}
+
+function newBatch(): Batch {
+  const b = {} as Batch;
+  b.promise = new Promise<void>((resolve, reject) => {
+    b.resolve = resolve;
+    b.reject = reject;
+  });
+  return b;
+}
+
+function settle(batches: Batch[], err: Error | null): void {
+  for (const b of batches) {
+    if (err) b.reject(err);
+    else b.resolve();
+  }
 }
 
 /** Weight of the newest sync in the moving average of sync times. */
@@ -36,10 +54,11 @@ export class AppendFile {
   private readonly fd: number;
   private readonly inlineSyncMaxMs: number;
   private queue: string[] = [];
-  private written: Waiter[] = [];
-  private toSync: Waiter[] = [];
-  /** Synced waiters whose lines are written, waiting for the next thread-pool fdatasync. */
-  private unsynced: Waiter[] = [];
+  /** The batches of the lines queued for the next flush. */
+  private written: Batch | null = null;
+  private toSync: Batch | null = null;
+  /** Durable batches whose lines are written, waiting for the next fdatasync. */
+  private unsynced: Batch[] = [];
   /** Lines written since the last fdatasync started. */
   private dirty = false;
   private scheduled = false;
@@ -65,39 +84,42 @@ export class AppendFile {
     return this.syncMs <= this.inlineSyncMaxMs && this.inlineSyncMaxMs > 0 ? "inline" : "thread";
   }
 
+  /** Append one line (without its newline). */
   append(line: string, durability: Durability): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`journal ${this.path} is closed`));
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push(line.endsWith("\n") ? line : line + "\n");
-      (durability === "synced" ? this.toSync : this.written).push({ resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        queueMicrotask(() => this.flush());
-      }
-    });
+    this.queue.push(line);
+    const batch = durability === "synced" ? (this.toSync ??= newBatch()) : (this.written ??= newBatch());
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(this.flushTask);
+    }
+    return batch.promise;
   }
+
+  private readonly flushTask = (): void => this.flush();
 
   private flush(): void {
     this.scheduled = false;
     if (this.queue.length === 0) return this.checkIdle();
-    const buf = Buffer.from(this.queue.join(""), "utf8");
+    const buf = Buffer.from(this.queue.join("\n") + "\n", "utf8");
     const written = this.written;
     const toSync = this.toSync;
     this.queue = [];
-    this.written = [];
-    this.toSync = [];
+    this.written = null;
+    this.toSync = null;
     try {
       // Synchronous: one small write into the page cache costs less than a round trip through the
       // thread pool, and ordering stays trivial.
       for (let off = 0; off < buf.length; ) off += fs.writeSync(this.fd, buf, off, buf.length - off);
     } catch (e) {
-      for (const w of [...written, ...toSync]) w.reject(e as Error);
+      if (written) written.reject(e as Error);
+      if (toSync) toSync.reject(e as Error);
       return this.checkIdle();
     }
     this.bytes += buf.length;
     this.dirty = true;
-    for (const w of written) w.resolve();
-    this.unsynced.push(...toSync);
+    if (written) written.resolve();
+    if (toSync) this.unsynced.push(toSync);
     if (this.unsynced.length > 0 && this.syncMode === "inline") {
       this.syncInline();
       this.checkIdle();
@@ -117,10 +139,7 @@ export class AppendFile {
       err = e as Error;
     }
     this.noteSyncTime(performance.now() - t0);
-    for (const w of waiters) {
-      if (err) w.reject(err);
-      else w.resolve();
-    }
+    settle(waiters, err);
   }
 
   /** fdatasync in the thread pool, one at a time; repeats while lines were written meanwhile. */
@@ -137,10 +156,7 @@ export class AppendFile {
     fs.fdatasync(this.fd, (err) => {
       // Includes the trip through the pool, so a slow disk reads slow and a fast one switches back.
       if (waiters.length > 0) this.noteSyncTime(performance.now() - t0);
-      for (const w of waiters) {
-        if (err) w.reject(err);
-        else w.resolve();
-      }
+      settle(waiters, err);
       this.syncInThread();
     });
   }

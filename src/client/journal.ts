@@ -288,16 +288,22 @@ export class Journal {
    * Append one entry. `durable`: resolve once it is fsynced (survives a power cut); otherwise once
    * it is written to the OS (survives a crash of this process), with the fsync following at once.
    */
-  async write(entry: JournalEntry, durable: boolean): Promise<void> {
+  write(entry: JournalEntry, durable: boolean): Promise<void> {
     this.apply(entry);
-    if (this.rotating) await this.rotating;
-    await this.file.append(JSON.stringify(entry), durable ? "synced" : "written");
+    const line = JSON.stringify(entry);
+    const mode = durable ? "synced" : "written";
+    // Lines written while a rotation runs go to the new file, in order.
+    const appended = this.rotating ? this.rotating.then(() => this.file.append(line, mode)) : this.file.append(line, mode);
+    return appended.then(this.rotateIfFull);
+  }
+
+  private readonly rotateIfFull = (): void => {
     if (this.file.bytes > this.segmentBytes && !this.rotating) {
       this.rotating = this.rotate().finally(() => {
         this.rotating = null;
       });
     }
-  }
+  };
 
   get(id: string): JournalPayment | undefined {
     return this.open.get(id) ?? this.finished.get(id);

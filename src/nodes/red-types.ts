@@ -47,6 +47,8 @@ export interface Node {
   readonly type: string;
   readonly z?: string;
   name?: string;
+  /** Per output, the ids of the nodes wired to it (kept current by the runtime). */
+  readonly wires?: string[][];
   on(event: "input", handler: InputHandler): void;
   on(event: "close", handler: CloseHandler): void;
   send(msg: SendArg): void;

@@ -253,7 +253,7 @@ class TransactionNode extends UserNode {
 
   notification(e: NotificationEvent): void {
     if (e.owner !== this.id || this.closed) return;
-    this.node.send([
+    if (this.wired(2)) this.node.send([
       null,
       null,
       {

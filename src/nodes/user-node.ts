@@ -112,6 +112,12 @@ export abstract class UserNode implements PacUser {
     if (!this.closed) this.statusLine.setConnection(view);
   }
 
+  /** Whether anything is wired to output `index` (a msg nobody receives need not be built). */
+  protected wired(index: number): boolean {
+    const w = this.node.wires?.[index];
+    return w !== undefined && w.length > 0;
+  }
+
   protected activity(status: NodeStatus | null): void {
     if (!this.closed) this.statusLine.setActivity(status);
   }

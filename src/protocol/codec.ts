@@ -174,8 +174,9 @@ export function readTerminalId(o: JsonObject): string | undefined {
   return str(o[FIELD.terminalId]) ?? str(o[FIELD.tid]);
 }
 
-/** Copy of an object without keys that could pollute prototypes when spread into another. */
+/** The object without keys that could pollute prototypes when spread into another (a copy only if it has one). */
 export function passThrough(o: JsonObject): JsonObject {
+  if (!Object.hasOwn(o, "__proto__") && !Object.hasOwn(o, "constructor") && !Object.hasOwn(o, "prototype")) return o;
   const out: JsonObject = {};
   for (const k of Object.keys(o)) if (!POLLUTING_KEYS.has(k)) out[k] = o[k];
   return out;
