@@ -132,29 +132,61 @@ function fold(p: JournalPayment, e: JournalEntry): void {
 const EMPTY_RECORD: JsonObject = Object.freeze({}) as JsonObject;
 const NOT_CREATED_RECORD: JsonObject = Object.freeze({ notCreated: true }) as JsonObject;
 
+/** Short values that repeat (terminal ids, currencies, statuses, steps): one string for all payments. */
+const sharedValues = new Map<string, string>();
+function share<T extends string>(v: T | undefined): T | undefined {
+  if (v === undefined) return v;
+  const hit = sharedValues.get(v);
+  if (hit !== undefined) return hit as T;
+  if (sharedValues.size < 1024) sharedValues.set(v, v);
+  return v;
+}
+
 /**
  * What memory keeps of a finished payment: its record and msg context stay on disk only, so memory
- * stays flat. A new object rather than `delete`s: deleting properties turns an object into a hash
- * table, which at thousands of payments a second is what the garbage collector spends its time on.
+ * stays flat. Thousands of these are replaced every second on a busy site and each one outlives
+ * several young-generation collections, so they are as small as they can be: one shape for all
+ * (no per-object property arrays, no `delete`, which turns an object into a hash table) and shared
+ * strings for the values that repeat.
  */
-function slim(p: JournalPayment): JournalPayment {
-  const s: JournalPayment = { id: p.id, updatedAt: p.updatedAt };
-  if (p.kind !== undefined) s.kind = p.kind;
-  if (p.terminalId !== undefined) s.terminalId = p.terminalId;
-  if (p.amount !== undefined) s.amount = p.amount;
-  if (p.currency !== undefined) s.currency = p.currency;
-  if (p.captureMode !== undefined) s.captureMode = p.captureMode;
-  if (p.tipsAmount !== undefined) s.tipsAmount = p.tipsAmount;
-  if (p.cashbackAmount !== undefined) s.cashbackAmount = p.cashbackAmount;
-  if (p.startedAt !== undefined) s.startedAt = p.startedAt;
-  if (p.lastStep !== undefined) s.lastStep = p.lastStep;
-  if (p.status !== undefined) s.status = p.status;
-  if (p.record !== undefined) s.record = p.record.notCreated === true ? NOT_CREATED_RECORD : EMPTY_RECORD;
-  if (p.recordedAt !== undefined) s.recordedAt = p.recordedAt;
-  if (p.rejected !== undefined) s.rejected = p.rejected;
-  if (p.emitting !== undefined) s.emitting = p.emitting;
-  if (p.deliveredAt !== undefined) s.deliveredAt = p.deliveredAt;
-  return s;
+class FinishedPayment implements JournalPayment {
+  id: string;
+  kind?: PaymentKind;
+  terminalId?: string;
+  amount?: number;
+  currency?: string;
+  captureMode?: CaptureMode;
+  tipsAmount?: number;
+  cashbackAmount?: number;
+  startedAt?: number;
+  lastStep?: string;
+  status?: string;
+  record?: JsonObject;
+  recordedAt?: number;
+  rejected?: string;
+  emitting?: boolean;
+  deliveredAt?: number;
+  updatedAt: number;
+
+  constructor(p: JournalPayment) {
+    this.id = p.id;
+    this.kind = p.kind;
+    this.terminalId = share(p.terminalId);
+    this.amount = p.amount;
+    this.currency = share(p.currency);
+    this.captureMode = share(p.captureMode);
+    this.tipsAmount = p.tipsAmount;
+    this.cashbackAmount = p.cashbackAmount;
+    this.startedAt = p.startedAt;
+    this.lastStep = share(p.lastStep);
+    this.status = share(p.status);
+    this.record = p.record === undefined ? undefined : p.record.notCreated === true ? NOT_CREATED_RECORD : EMPTY_RECORD;
+    this.recordedAt = p.recordedAt;
+    this.rejected = p.rejected;
+    this.emitting = p.emitting;
+    this.deliveredAt = p.deliveredAt;
+    this.updatedAt = p.updatedAt;
+  }
 }
 
 /** A string made safe to use in a file name (ids come from users and from Dojo). */
@@ -257,7 +289,7 @@ export class Journal {
     if (isClosed(p)) {
       this.open.delete(p.id);
       this.finished.delete(p.id);
-      this.finished.set(p.id, slim(p));
+      this.finished.set(p.id, p instanceof FinishedPayment ? p : new FinishedPayment(p));
       if (this.finished.size > this.memoryWindow) {
         // Evict in chunks: one iterator per tenth of the window, not one per insert.
         const excess = this.finished.size - this.memoryWindow + Math.ceil(this.memoryWindow / 10);
