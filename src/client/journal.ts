@@ -149,25 +149,10 @@ function share<T extends string>(v: T | undefined): T | undefined {
  * (no per-object property arrays, no `delete`, which turns an object into a hash table) and shared
  * strings for the values that repeat.
  */
-class FinishedPayment implements JournalPayment {
-  id: string;
-  kind?: PaymentKind;
-  terminalId?: string;
-  amount?: number;
-  currency?: string;
-  captureMode?: CaptureMode;
-  tipsAmount?: number;
-  cashbackAmount?: number;
-  startedAt?: number;
-  lastStep?: string;
-  status?: string;
-  record?: JsonObject;
-  recordedAt?: number;
-  rejected?: string;
-  emitting?: boolean;
-  deliveredAt?: number;
-  updatedAt: number;
-
+// The fields are JournalPayment's (declaration merging); the constructor sets every one of them, in
+// one order, so all instances share one hidden class.
+interface FinishedPayment extends JournalPayment {}
+class FinishedPayment {
   constructor(p: JournalPayment) {
     this.id = p.id;
     this.kind = p.kind;
