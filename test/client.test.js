@@ -307,9 +307,9 @@ describe("client against the simulator (strict mode)", function () {
   });
 
   describe("journal of terminal steps", function () {
+    const { untilZeros } = require("../dist/client/journal");
     const steps = (client) =>
-      require("fs")
-        .readFileSync(client.journal.path, "utf8")
+      untilZeros(require("fs").readFileSync(client.journal.path, "utf8"))
         .split("\n")
         .filter(Boolean)
         .map((l) => JSON.parse(l))

@@ -3,7 +3,7 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 require("should");
-const { Journal } = require("../dist/client/journal");
+const { Journal, untilZeros } = require("../dist/client/journal");
 
 function tmpDir() {
   return fs.mkdtempSync(path.join(os.tmpdir(), "pac-journal-"));
@@ -74,7 +74,29 @@ describe("journal", function () {
       writes.push(j.write({ t: "start", ts: i, id: "c" + i, kind: "payment", terminalId: "T", amount: 1, currency: "GBP" }, true));
     }
     await Promise.all(writes);
-    fs.readFileSync(j.path, "utf8").trim().split("\n").length.should.equal(200);
+    // While open, the file ends in zeros written ahead of the lines; closing cuts them off.
+    const live = fs.readFileSync(j.path, "utf8");
+    live.length.should.be.above(untilZeros(live).length);
+    untilZeros(live).trim().split("\n").length.should.equal(200);
+    await j.close();
+    fs.readFileSync(j.path, "utf8").should.equal(untilZeros(live));
+  });
+
+  it("cuts the zeros a crashed process left ahead of its lines, and appends after the last line", async () => {
+    let j = await Journal.open({ dir, identity });
+    await j.write({ t: "start", ts: 1, id: "z1", kind: "payment", terminalId: "T", amount: 1, currency: "GBP" }, true);
+    const crashed = fs.readFileSync(j.path); // as a killed process leaves it: lines, then zeros
+    await j.close();
+    fs.writeFileSync(j.path, crashed);
+    crashed[crashed.length - 1].should.equal(0);
+    j = await Journal.open({ dir, identity });
+    j.skippedLines.should.equal(0);
+    fs.statSync(j.path).size.should.equal(crashed.indexOf(0));
+    await j.write({ t: "start", ts: 2, id: "z2", kind: "payment", terminalId: "T", amount: 1, currency: "GBP" }, true);
+    await j.close();
+    fs.readFileSync(j.path, "utf8").trim().split("\n").map((l) => JSON.parse(l).id).should.eql(["z1", "z2"]);
+    j = await Journal.open({ dir, identity });
+    j.openPayments().map((p) => p.id).sort().should.eql(["z1", "z2"]);
     await j.close();
   });
 

@@ -8,6 +8,12 @@
  *   (not a power cut); an fdatasync follows at once without being waited for.
  * - "synced": the line is on disk (fdatasync): it survives a power cut too.
  *
+ * The file is extended ahead of the lines with written zeros (64 KiB at first, doubling up to
+ * 1 MiB) and lines overwrite them: an fdatasync of data that only overwrites allocated blocks need
+ * not commit the file system's metadata, which makes it about a third cheaper on ext4, and every
+ * record waits for one. `close()` cuts the file back to its lines. After a crash the file may end
+ * in zeros: readers stop at the first NUL byte (Journal repairs the file when it opens it).
+ *
  * Where a "synced" line's fdatasync runs depends on the disk. On a fast one (the last syncs took
  * under `inlineSyncMaxMs`) it runs right here on the event loop: handing it to the thread pool and
  * back costs more than the sync itself, and every record waits for it. On a slow one (an SD card,
@@ -49,6 +55,8 @@ function settle(batches: Batch[], err: Error | null): void {
 
 /** Weight of the newest sync in the moving average of sync times. */
 const SYNC_EWMA_WEIGHT = 0.25;
+const MIN_EXTEND_BYTES = 64 * 1024;
+const MAX_EXTEND_BYTES = 1024 * 1024;
 
 export class AppendFile {
   private readonly fd: number;
@@ -68,15 +76,23 @@ export class AppendFile {
   private idle: (() => void)[] = [];
   /** Moving average of recent fdatasync times (ms); starts optimistic. */
   private syncMs = 0;
+  /** The file was extended since the last sync started: that sync also commits metadata, so its time says nothing about the disk. */
+  private extended = false;
+  /** End of the lines (where the next one goes). */
   bytes: number;
+  /** Size of the file: the lines plus zeros written ahead of them. */
+  private allocated: number;
 
   constructor(
     readonly path: string,
     opts: AppendFileOptions = {},
   ) {
     this.inlineSyncMaxMs = opts.inlineSyncMaxMs ?? 1;
-    this.fd = fs.openSync(path, "a");
+    // Not "a": with O_APPEND every write goes to the end of the file, past the zeros.
+    fs.closeSync(fs.openSync(path, "a"));
+    this.fd = fs.openSync(path, "r+");
     this.bytes = fs.fstatSync(this.fd).size;
+    this.allocated = this.bytes;
   }
 
   /** Where the next durable line's fdatasync runs (see the class comment). */
@@ -108,9 +124,12 @@ export class AppendFile {
     this.written = null;
     this.toSync = null;
     try {
+      if (this.bytes + buf.length > this.allocated) this.extend(buf.length);
       // Synchronous: one small write into the page cache costs less than a round trip through the
       // thread pool, and ordering stays trivial.
-      for (let off = 0; off < buf.length; ) off += fs.writeSync(this.fd, buf, off, buf.length - off);
+      for (let off = 0; off < buf.length; ) {
+        off += fs.writeSync(this.fd, buf, off, buf.length - off, this.bytes + off);
+      }
     } catch (e) {
       if (written) written.reject(e as Error);
       if (toSync) toSync.reject(e as Error);
@@ -126,11 +145,23 @@ export class AppendFile {
     } else if (!this.syncing) this.syncInThread();
   }
 
+  /** Write zeros ahead of the lines (into the page cache; the next fdatasync makes them durable). */
+  private extend(need: number): void {
+    let size = Math.min(MAX_EXTEND_BYTES, Math.max(MIN_EXTEND_BYTES, this.allocated));
+    while (this.bytes + need > this.allocated + size) size += MAX_EXTEND_BYTES;
+    const zeros = Buffer.alloc(size);
+    for (let off = 0; off < size; ) off += fs.writeSync(this.fd, zeros, off, size - off, this.allocated + off);
+    this.allocated += size;
+    this.extended = true;
+  }
+
   /** fdatasync on the event loop; covers every waiter, including those queued for the thread. */
   private syncInline(): void {
     const waiters = this.unsynced;
     this.unsynced = [];
     this.dirty = false;
+    const timed = !this.extended;
+    this.extended = false;
     const t0 = performance.now();
     let err: Error | null = null;
     try {
@@ -138,7 +169,7 @@ export class AppendFile {
     } catch (e) {
       err = e as Error;
     }
-    this.noteSyncTime(performance.now() - t0);
+    if (timed) this.noteSyncTime(performance.now() - t0);
     settle(waiters, err);
   }
 
@@ -152,10 +183,12 @@ export class AppendFile {
     this.dirty = false;
     const waiters = this.unsynced;
     this.unsynced = [];
+    const timed = !this.extended;
+    this.extended = false;
     const t0 = performance.now();
     fs.fdatasync(this.fd, (err) => {
       // Includes the trip through the pool, so a slow disk reads slow and a fast one switches back.
-      if (waiters.length > 0) this.noteSyncTime(performance.now() - t0);
+      if (timed && waiters.length > 0) this.noteSyncTime(performance.now() - t0);
       settle(waiters, err);
       this.syncInThread();
     });
@@ -177,6 +210,12 @@ export class AppendFile {
     return new Promise<void>((resolve) => {
       this.idle.push(() => {
         this.closed = true;
+        try {
+          // Back to its lines: a closed (rotated) file is plain JSON lines.
+          if (this.allocated > this.bytes) fs.ftruncateSync(this.fd, this.bytes);
+        } catch {
+          /* the zeros stay; readers stop at them */
+        }
         try {
           fs.closeSync(this.fd);
         } catch {

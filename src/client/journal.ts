@@ -174,6 +174,12 @@ class FinishedPayment {
   }
 }
 
+/** The lines of a journal file: an open (or crashed) one ends in zeros written ahead (append-file.ts). */
+export function untilZeros(text: string): string {
+  const end = text.indexOf("\0");
+  return end === -1 ? text : text.slice(0, end);
+}
+
 /** A string made safe to use in a file name (ids come from users and from Dojo). */
 export function fileSafeName(s: string, max = 40): string {
   return s.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, max);
@@ -219,13 +225,15 @@ export class Journal {
   }
 
   private async load(): Promise<void> {
-    let text: string;
+    let raw: string;
     try {
-      text = await fs.promises.readFile(this.path, "utf8");
+      raw = await fs.promises.readFile(this.path, "utf8");
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
       throw e;
     }
+    // Zeros written ahead of the lines by a process that did not close the file (a crash).
+    const text = untilZeros(raw);
     let start = 0;
     let goodEnd = 0;
     while (start < text.length) {
@@ -249,7 +257,7 @@ export class Journal {
       }
       this.apply(entry);
     }
-    if (this.repairedTail) {
+    if (this.repairedTail || text.length !== raw.length) {
       await fs.promises.truncate(this.path, Buffer.byteLength(text.slice(0, goodEnd)));
     }
   }
@@ -413,7 +421,7 @@ export class Journal {
     for (const file of files) {
       let text: string;
       try {
-        text = await fs.promises.readFile(file, "utf8");
+        text = untilZeros(await fs.promises.readFile(file, "utf8"));
       } catch {
         continue;
       }

@@ -377,7 +377,9 @@ function jsonLines(file) {
   } catch {
     return [];
   }
-  return text
+  // A journal left by a killed process ends in the zeros it wrote ahead of its lines.
+  const end = text.indexOf("\0");
+  return (end === -1 ? text : text.slice(0, end))
     .split("\n")
     .filter((l) => l.trim() !== "")
     .map((l) => JSON.parse(l));
