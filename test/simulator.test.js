@@ -232,6 +232,8 @@ describe("PAC simulator", function () {
       sim.connections().should.eql(["till-1"]);
       events.should.have.length(1);
       events[0].displaced.should.be.true();
+      sim.stats.displaced.should.equal(1);
+      sim.stats.connectionsOpened.should.equal(2);
     });
   });
 

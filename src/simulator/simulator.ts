@@ -181,7 +181,10 @@ export class PacSimulator extends EventEmitter<SimulatorEventMap> {
           if (this.listenerCount("frameIn") > 0) this.emit("frameIn", { ...frameOwner(conn), text: data.toString("utf8") });
           this.dispatcher.handle(conn, data);
         },
-        closed: (conn, code, reason) => this.emit("disconnection", { ...conn.info, code, reason, displaced: conn.displaced }),
+        closed: (conn, code, reason) => {
+          if (conn.displaced) this.stats.displaced++;
+          this.emit("disconnection", { ...conn.info, code, reason, displaced: conn.displaced });
+        },
         sent: (conn, text) => {
           if (this.listenerCount("frameOut") > 0) this.emit("frameOut", { ...frameOwner(conn), text });
         },
