@@ -469,6 +469,18 @@ describe("client against the simulator (strict mode)", function () {
   });
 
   describe("robustness", function () {
+    it("close() called twice: the second call waits for the same shutdown", async () => {
+      const sim = await startSim();
+      const client = await openClient(sim);
+      await connected(client);
+      const first = client.close();
+      const second = client.close();
+      second.should.equal(first);
+      await second;
+      client.state.should.equal("closed");
+      await client.journal.write({ t: "emit", ts: 1, id: "x" }, false).should.be.rejectedWith(/closed/);
+    });
+
     it("survives malformed, oversized and hostile frames and keeps working", async () => {
       const sim = await startSim();
       const client = await openClient(sim, { maxFrameBytes: 4096 });

@@ -164,7 +164,8 @@ export class PacClient extends EventEmitter<PacClientEvents> {
   /** Latest step per payment not journaled yet (see stepJournalMs). */
   private readonly pendingSteps = new Map<string, { ts: number; value: string }>();
   private stepTimer: NodeJS.Timeout | null = null;
-  private closing = false;
+  /** Set by close(): the closing work, shared by every caller. */
+  private closed: Promise<void> | null = null;
   requestTimeoutMs: number;
 
   private constructor(
@@ -219,9 +220,17 @@ export class PacClient extends EventEmitter<PacClientEvents> {
     this.connection.start();
   }
 
-  async close(): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
+  /** Close the connection and the journal; every call resolves when that is done. */
+  close(): Promise<void> {
+    this.closed ??= this.shutDown();
+    return this.closed;
+  }
+
+  private get closing(): boolean {
+    return this.closed !== null;
+  }
+
+  private async shutDown(): Promise<void> {
     if (this.followUpTimer) clearTimeout(this.followUpTimer);
     this.followUpTimer = null;
     for (const id of [...this.questions.keys()]) this.forgetQuestion(id);
