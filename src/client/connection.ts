@@ -128,6 +128,8 @@ export class ManagedConnection extends EventEmitter<ConnectionEvents> {
     Pick<ConnectionOptions, "resellerId" | "ca">;
   /** Handshakes attempted, for tests and the status query. */
   attempts = 0;
+  /** Secrets that must never appear in traces, logs or errors: the API key and the Basic token. */
+  readonly secrets: readonly string[];
 
   constructor(options: ConnectionOptions) {
     super();
@@ -147,6 +149,8 @@ export class ManagedConnection extends EventEmitter<ConnectionEvents> {
       ca: options.ca,
     };
     this.backoff = new Backoff(options.reconnect);
+    const token = basicAuth(options.accountName, options.apiKey).slice("Basic ".length);
+    this.secrets = [options.apiKey, token].filter((s) => s.length >= 4);
   }
 
   get state(): ConnectionState {
@@ -161,11 +165,6 @@ export class ManagedConnection extends EventEmitter<ConnectionEvents> {
     return this.opts.eposId;
   }
 
-  /** Secrets that must never appear in traces, logs or errors. */
-  get secrets(): string[] {
-    const token = basicAuth(this.opts.accountName, this.opts.apiKey).slice("Basic ".length);
-    return [this.opts.apiKey, token].filter((s) => s.length >= 4);
-  }
 
   start(): void {
     if (this.current === "idle") this.connect();

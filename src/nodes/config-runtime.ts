@@ -202,7 +202,7 @@ export class ConfigRuntime {
   /** Outcomes being handed over right now. */
   private readonly routing = new Set<string>();
   private flowsStarted = false;
-  private closing = false;
+  /** Set by close(); the runtime is closing from then on. */
   private closePromise: Promise<void> | null = null;
   private initPromise: Promise<PacClient | null> | null = null;
   private view: ConnectionView;
@@ -223,6 +223,10 @@ export class ConfigRuntime {
       ["flows:started", () => this.setFlowsStarted(true)],
     ];
     for (const [event, listener] of this.runtimeListeners) RED.events.on(event, listener);
+  }
+
+  private get closing(): boolean {
+    return this.closePromise !== null;
   }
 
   get connectionView(): ConnectionView {
@@ -370,7 +374,6 @@ export class ConfigRuntime {
   /** Close within a few seconds: client (socket, journal), simulator, listeners. */
   close(): Promise<void> {
     if (this.closePromise) return this.closePromise;
-    this.closing = true;
     for (const [event, listener] of this.runtimeListeners) this.RED.events.removeListener(event, listener);
     const work = (async (): Promise<void> => {
       const client = this.initPromise ? await this.initPromise : null;
