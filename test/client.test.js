@@ -227,7 +227,8 @@ describe("client against the simulator (strict mode)", function () {
       (Date.now() - t0).should.be.belowOrEqual(260);
     });
 
-    it("stops when displaced by a second connection with the same epos-id, and says which", async () => {
+    /** Two clients with the same epos-id: the second connects and displaces the first. */
+    async function displacedPair() {
       const sim = await startSim();
       const first = await openClient(sim);
       await connected(first);
@@ -235,6 +236,11 @@ describe("client against the simulator (strict mode)", function () {
       const second = await openClient(sim);
       await connected(second);
       const [, info] = await displaced;
+      return { sim, first, second, info };
+    }
+
+    it("stops when displaced by a second connection with the same epos-id, and says which", async () => {
+      const { first, second, info } = await displacedPair();
       info.error.code.should.equal("DISPLACED");
       info.error.message.should.containEql("till-1");
       const attempts = first.connection.attempts;
@@ -245,13 +251,7 @@ describe("client against the simulator (strict mode)", function () {
     });
 
     it("reconnects a displaced client only when the operator asks (reconnectNow)", async () => {
-      const sim = await startSim();
-      const first = await openClient(sim);
-      await connected(first);
-      const displaced = waitFor(first, "state", (s) => s === "displaced");
-      const second = await openClient(sim);
-      await connected(second);
-      await displaced;
+      const { first, second } = await displacedPair();
       const back = waitFor(first, "state", (s) => s === "open");
       const secondOut = waitFor(second, "state", (s) => s === "displaced");
       first.connection.reconnectNow();

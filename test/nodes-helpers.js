@@ -25,18 +25,30 @@ function tmpDir(prefix) {
 }
 
 
-/** Every msg a helper node receives, in order. */
-function collect(id) {
-  const list = [];
+/** Every msg a helper node receives, in order, into `list` (re-attach after a deploy that restarts it). */
+function collectInto(list, id) {
   helper.getNode(id).on("input", (msg) => list.push(msg));
   return list;
 }
+const collect = (id) => collectInto([], id);
 
-/** Every status a node shows. */
-function statuses(id) {
-  const list = [];
+/** Every status a node shows, into `list`. */
+function statusesInto(list, id) {
   helper.getNode(id).on("call:status", (call) => list.push(call.args[0]));
   return list;
+}
+const statuses = (id) => statusesInto([], id);
+
+/** The payment node of paymentNode() with collectors on its outputs, Catch and its status. */
+function paymentOutputs() {
+  return {
+    pay: helper.getNode("pay"),
+    ok: collect("ok"),
+    ko: collect("ko"),
+    prog: collect("prog"),
+    errors: collect("errors"),
+    status: statuses("pay"),
+  };
 }
 
 async function waitConnected(cfgId = "cfg", ms = 5000) {
@@ -91,7 +103,10 @@ module.exports = {
   delay,
   until,
   collect,
+  collectInto,
   statuses,
+  statusesInto,
+  paymentOutputs,
   waitConnected,
   flowWith,
   simConfig,

@@ -16,6 +16,7 @@ const {
   simConfig,
   paymentNode,
   outputHelpers,
+  paymentOutputs,
 } = require("./nodes-helpers");
 
 describe("pac nodes", function () {
@@ -41,16 +42,7 @@ describe("pac nodes", function () {
   async function loadPayment(extra, more) {
     await load([paymentNode(extra), ...outputHelpers, ...(more || [])]);
     const cfg = await waitConnected();
-    return {
-      cfg,
-      sim: cfg.pac.simulator,
-      pay: helper.getNode("pay"),
-      ok: collect("ok"),
-      ko: collect("ko"),
-      prog: collect("prog"),
-      errors: collect("errors"),
-      status: statuses("pay"),
-    };
+    return { cfg, sim: cfg.pac.simulator, ...paymentOutputs() };
   }
 
   describe("pac-payment", function () {

@@ -12,6 +12,7 @@ const { spawn } = require("child_process");
 const base = require("../nodes-helpers");
 
 const { helper, nodeModules, PacSimulator, until, delay } = base;
+const { untilZeros } = require("../../dist/client/journal");
 const root = path.resolve(__dirname, "..", "..");
 
 /** Long enough for a duplicate (or a stray reconnect) to show up if there were one. */
@@ -83,19 +84,7 @@ function creds(sim, id = "cfg") {
   return { [id]: { ...sim.credentials } };
 }
 
-/** Every msg a helper node receives; re-attach after a deploy that restarts it. */
-function collectInto(list, id) {
-  helper.getNode(id).on("input", (msg) => list.push(msg));
-  return list;
-}
-const collect = (id) => collectInto([], id);
-
-/** Every status a node shows. */
-function statusesInto(list, id) {
-  helper.getNode(id).on("call:status", (call) => list.push(call.args[0]));
-  return list;
-}
-const statuses = (id) => statusesInto([], id);
+const { collect, collectInto, statuses, statusesInto } = base;
 
 function lastStatus(list) {
   return list[list.length - 1];
@@ -126,17 +115,7 @@ async function loadPaymentFlow(sim, { config, payment, more, credentials, wait =
   const flow = base.flowWith(customConfig(sim, config), [paymentNode(payment), ...outputHelpers, ...(more || [])]);
   await helper.load(nodeModules, flow, credentials || creds(sim));
   const cfg = wait ? await waitOpen() : helper.getNode("cfg");
-  return {
-    flow,
-    cfg,
-    sim,
-    pay: helper.getNode("pay"),
-    ok: collect("ok"),
-    ko: collect("ko"),
-    prog: collect("prog"),
-    errors: collect("errors"),
-    status: statuses("pay"),
-  };
+  return { flow, cfg, sim, ...base.paymentOutputs() };
 }
 
 /** Present a card and approve (manual terminal). */
@@ -378,8 +357,7 @@ function jsonLines(file) {
     return [];
   }
   // A journal left by a killed process ends in the zeros it wrote ahead of its lines.
-  const end = text.indexOf("\0");
-  return (end === -1 ? text : text.slice(0, end))
+  return untilZeros(text)
     .split("\n")
     .filter((l) => l.trim() !== "")
     .map((l) => JSON.parse(l));
