@@ -17,6 +17,7 @@ import * as path from "node:path";
 import { createHash } from "node:crypto";
 import type { CaptureMode, JsonObject } from "../protocol";
 import { AppendFile, syncDir } from "./append-file";
+import { InFlightMap } from "./in-flight-map";
 
 export type PaymentKind = "payment" | "refund";
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
@@ -186,7 +187,7 @@ export function fileSafeName(s: string, max = 40): string {
 }
 
 export class Journal {
-  private readonly open = new Map<string, JournalPayment>();
+  private readonly open = new InFlightMap<string, JournalPayment>();
   private readonly finished = new Map<string, JournalPayment>();
   /** Recorded ids beyond the finished window, carried across rotations for deduplication. */
   private readonly seen = new Map<string, true>();

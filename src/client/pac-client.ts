@@ -39,6 +39,7 @@ import { ConnectionOptions, ConnectionState, ManagedConnection, StateInfo, WireE
 import { PacError } from "./errors";
 import { Journal, JournalOptions, JournalPayment, JsonValue, PaymentKind, StartInfo } from "./journal";
 import { PaymentTracker, SignaturePolicy } from "./payment";
+import { InFlightMap } from "./in-flight-map";
 import { RpcChannel } from "./rpc";
 import { checkAmount, invalid, isCaptureMode, isCurrency, isPaymentId, isTerminalId } from "./validate";
 
@@ -156,13 +157,13 @@ interface OpenQuestion {
 export class PacClient extends EventEmitter<PacClientEvents> {
   readonly connection: ManagedConnection;
   private readonly rpc: RpcChannel;
-  private readonly trackers = new Map<string, PaymentTracker>();
+  private readonly trackers = new InFlightMap<string, PaymentTracker>();
   private readonly questions = new Map<string, OpenQuestion>();
   /** Records being made durable: a redelivery during the fsync waits for the same write. */
-  private readonly storing = new Map<string, Promise<void>>();
+  private readonly storing = new InFlightMap<string, Promise<void>>();
   private followUpTimer: NodeJS.Timeout | null = null;
   /** Latest step per payment not journaled yet (see stepJournalMs). */
-  private readonly pendingSteps = new Map<string, { ts: number; value: string }>();
+  private readonly pendingSteps = new InFlightMap<string, { ts: number; value: string }>();
   private stepTimer: NodeJS.Timeout | null = null;
   /** Set by close(): the closing work, shared by every caller. */
   private closed: Promise<void> | null = null;

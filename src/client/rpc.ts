@@ -12,6 +12,7 @@ import {
 } from "../protocol";
 import { ManagedConnection } from "./connection";
 import { PacError } from "./errors";
+import { InFlightMap } from "./in-flight-map";
 
 interface Pending {
   method: EposRequestMethod;
@@ -26,7 +27,7 @@ const CREATES: ReadonlySet<string> = new Set([METHOD.createPayment, METHOD.creat
 
 export class RpcChannel {
   private nextId = 1;
-  private readonly pending = new Map<RpcId, Pending>();
+  private readonly pending = new InFlightMap<RpcId, Pending>();
 
   constructor(
     private readonly conn: ManagedConnection,

@@ -18,6 +18,7 @@ import { checkUrl } from "../client/connection";
 import type { ConnectionState, StateInfo, WireEvent } from "../client/connection";
 import { PacClient } from "../client/pac-client";
 import { fileSafeName } from "../client/journal";
+import { InFlightMap } from "../client/in-flight-map";
 import { redactSecrets } from "../client/redact";
 import type { NotificationEvent, PaymentOutcome, SignatureQuestion, RecordEvent } from "../client/pac-client";
 import { DOJO_URLS } from "../protocol";
@@ -198,7 +199,7 @@ export class ConfigRuntime {
   simulator: PacSimulator | null = null;
   private readonly adapters = new Map<string, PacUser>();
   /** Outcomes waiting for their owner (or an events node): by paymentId. */
-  private readonly pending = new Map<string, PaymentOutcome>();
+  private readonly pending = new InFlightMap<string, PaymentOutcome>();
   /** Outcomes being handed over right now. */
   private readonly routing = new Set<string>();
   private flowsStarted = false;

@@ -5,6 +5,7 @@
  */
 import { PacError } from "../client/errors";
 import type { JsonValue } from "../client/journal";
+import { InFlightMap } from "../client/in-flight-map";
 import type { ConnectionState } from "../client/connection";
 import type { DoneFn, Node, NodeAPI, NodeMessage, NodeStatus } from "./red-types";
 
@@ -201,7 +202,7 @@ export interface Waiting {
  * Keyed by paymentId; module-level so it survives redeploys (a new instance of the node, same id,
  * sends the result with the original msg). Holds only payments whose result has not been sent.
  */
-export const waiting = new Map<string, Waiting>();
+export const waiting = new InFlightMap<string, Waiting>();
 
 /** Complete the msg of a closing instance (Complete nodes fire; nothing leaks); keep the msg. */
 export function releaseInstance(instance: object): void {
