@@ -34,6 +34,23 @@ describe("InFlightMap (maps of payments in flight)", function () {
     m.size.should.equal(0);
     m.set("x", 1).clear();
     m.size.should.equal(0);
+    (m.get("x") === undefined).should.be.true();
+  });
+
+  it("iterates in insertion order for any key, skips entries deleted meanwhile, and takes any text as a key", () => {
+    const m = new InFlightMap();
+    // An object would list integer-like keys first; a Map keeps insertion order, and so does this.
+    for (const k of ["b", 20, "1001", 3, "__proto__", "constructor"]) m.set(k, String(k));
+    [...m.keys()].should.eql(["b", 20, "1001", 3, "__proto__", "constructor"]);
+    m.get("__proto__").should.equal("__proto__");
+    (Object.getPrototypeOf(m.get("constructor")) === String.prototype).should.be.true();
+    const visited = [];
+    for (const [k] of m) {
+      visited.push(k);
+      if (k === "b") m.delete(3); // deleted before it is reached: not visited
+    }
+    visited.should.eql(["b", 20, "1001", "__proto__", "constructor"]);
+    m.size.should.equal(5);
   });
 
   it("a deleted entry is freed by young GCs, where a Map's replaced hash table gets it promoted", function () {
