@@ -201,7 +201,7 @@ export class ConfigRuntime {
   /** Outcomes waiting for their owner (or an events node): by paymentId. */
   private readonly pending = new InFlightMap<string, PaymentOutcome>();
   /** Outcomes being handed over right now. */
-  private readonly routing = new Set<string>();
+  private readonly routing = new InFlightMap<string, true>();
   private flowsStarted = false;
   /** Set by close(); the runtime is closing from then on. */
   private closePromise: Promise<void> | null = null;
@@ -501,7 +501,7 @@ export class ConfigRuntime {
     const client = this.client;
     if (!client) return;
     this.pending.delete(o.paymentId);
-    this.routing.add(o.paymentId);
+    this.routing.set(o.paymentId, true);
     let p: Promise<boolean>;
     try {
       p = client.deliver(o.paymentId, send);
