@@ -4,7 +4,7 @@
  * msg.topic "capture" / "update" overrides the node's action. A capture without an amount takes
  * the whole authorised amount (read with GetPayment). Output: msg.payload = {paymentId, status, amount}.
  */
-import { isPaymentId } from "../client/validate";
+import { isAmount, isPaymentId } from "../client/validate";
 import type { Node, NodeAPI, NodeMessage, DoneFn, SendFn } from "./red-types";
 import { amountExample, describe, formatMoney, invalidInput, isPlainObject } from "./shared";
 import { UserDef, UserNode, userNodeType } from "./user-node";
@@ -40,11 +40,11 @@ class CaptureNode extends UserNode {
     if (!isPaymentId(paymentId)) {
       throw invalidInput(`${action} needs the paymentId of a pre-authorised payment: ${shape}; got paymentId ${describe(paymentId)}`);
     }
-    if (amount !== undefined && amount !== null && (typeof amount !== "number" || !Number.isSafeInteger(amount) || amount <= 0)) {
+    if (amount !== undefined && amount !== null && !isAmount(amount)) {
       throw invalidInput(`the amount must be a whole number of minor units greater than 0 (${amountExample(undefined)}); got ${describe(amount)}`, paymentId);
     }
     const client = await this.client();
-    let value = typeof amount === "number" ? amount : undefined;
+    let value = isAmount(amount) ? amount : undefined;
     let currency: string | undefined;
     if (value === undefined) {
       if (action === "update") throw invalidInput(`update needs the new amount: ${shape}`, paymentId);

@@ -10,7 +10,7 @@
 import { randomUUID } from "node:crypto";
 import type { PaymentOutcome, NotificationEvent, SignatureQuestion } from "../client/pac-client";
 import type { PacClient } from "../client/pac-client";
-import { isCaptureMode, isCurrency, isPaymentId, isTerminalId } from "../client/validate";
+import { isAmount, isCaptureMode, isCurrency, isPaymentId, isTerminalId } from "../client/validate";
 import type { CaptureMode } from "../protocol";
 import { NOTIFICATION, TERMINAL_STATUS } from "../protocol";
 import type { DoneFn, Node, NodeAPI, NodeMessage, NodeStatus, SendFn } from "./red-types";
@@ -112,7 +112,7 @@ export function readRequest(msg: NodeMessage, def: TransactionDef, kind: Transac
   if (amount === undefined) {
     throw invalidInput(`msg.payload.amount is missing: ${example()} or msg.payload = {amount: 1250, …}`);
   }
-  if (typeof amount !== "number" || !Number.isSafeInteger(amount) || amount <= 0) {
+  if (!isAmount(amount)) {
     throw invalidInput(`the amount must be a whole number of minor units greater than 0: ${example()}; got ${describe(amount)}`);
   }
   if (!isCurrency(currency)) {
