@@ -162,8 +162,8 @@ export class PacClient extends EventEmitter<PacClientEvents> {
   /** Records being made durable: a redelivery during the fsync waits for the same write. */
   private readonly storing = new InFlightMap<string, Promise<void>>();
   private followUpTimer: NodeJS.Timeout | null = null;
-  /** Latest step per payment not journaled yet (see stepJournalMs). */
-  private readonly pendingSteps = new InFlightMap<string, { ts: number; value: string }>();
+  /** Running payments whose latest step (tracker.lastStep) is not journaled yet (see stepJournalMs). */
+  private readonly pendingSteps = new InFlightMap<string, PaymentTracker>();
   private stepTimer: NodeJS.Timeout | null = null;
   /** Set by close(): the closing work, shared by every caller. */
   private closed: Promise<void> | null = null;
@@ -415,7 +415,12 @@ export class PacClient extends EventEmitter<PacClientEvents> {
     if (q.timer) clearTimeout(q.timer);
     q.timer = null;
     q.accepted = accepted;
-    this.connection.send(encodeResult(q.requestId, METHOD.signatureVerification, { paymentId, accepted }));
+    this.sendAnswer(q.requestId, paymentId, accepted);
+  }
+
+  /** The result of Dojo's SignatureVerification request `requestId`. */
+  private sendAnswer(requestId: RpcId, paymentId: string, accepted: boolean): void {
+    this.connection.send(encodeResult(requestId, METHOD.signatureVerification, { paymentId, accepted }));
   }
 
   private forgetQuestion(paymentId: string, only?: OpenQuestion): void {
@@ -477,9 +482,7 @@ export class PacClient extends EventEmitter<PacClientEvents> {
     if (state === "open") {
       // Answers given while the connection was down, or possibly lost with it, go (again) now.
       for (const [paymentId, q] of this.questions) {
-        if (q.accepted !== undefined) {
-          this.connection.send(encodeResult(q.requestId, METHOD.signatureVerification, { paymentId, accepted: q.accepted }));
-        }
+        if (q.accepted !== undefined) this.sendAnswer(q.requestId, paymentId, q.accepted);
       }
       // Follow up at once after a reconnect, not at the next periodic round.
       if (this.followUpTimer) clearTimeout(this.followUpTimer);
@@ -532,10 +535,11 @@ export class PacClient extends EventEmitter<PacClientEvents> {
     const t = this.trackers.get(n.paymentId);
     if (t) {
       t.lastStep = n.notificationValue;
+      t.lastStepAt = Date.now();
       if (t.phase === "unknown" || t.phase === "creating") t.to("running");
       // Four steps per sale would double the journal's lines; only the latest one that is still
       // current a moment later is worth keeping.
-      this.pendingSteps.set(n.paymentId, { ts: Date.now(), value: n.notificationValue });
+      this.pendingSteps.set(n.paymentId, t);
       if (!this.stepTimer && !this.closing) {
         this.stepTimer = setTimeout(() => this.writeSteps(), this.opts.stepJournalMs ?? 100);
       }
@@ -553,10 +557,10 @@ export class PacClient extends EventEmitter<PacClientEvents> {
   private writeSteps(): void {
     if (this.stepTimer) clearTimeout(this.stepTimer);
     this.stepTimer = null;
-    for (const [id, step] of this.pendingSteps) {
-      if (!this.trackers.has(id)) continue; // ended meanwhile: its record says more
+    for (const [id, t] of this.pendingSteps) {
+      if (this.trackers.get(id) !== t || t.lastStep === undefined) continue; // ended meanwhile: its record says more
       this.journal
-        .write({ t: "step", ts: step.ts, id, value: step.value }, false)
+        .write({ t: "step", ts: t.lastStepAt, id, value: t.lastStep }, false)
         .catch((e: Error) => this.warn(`journal: ${e.message}`));
     }
     this.pendingSteps.clear();
@@ -566,11 +570,8 @@ export class PacClient extends EventEmitter<PacClientEvents> {
     const q = readSignatureRequest(params);
     const t = this.trackers.get(q.paymentId);
     const policy: SignaturePolicy = t?.signature ?? this.opts.defaultSignaturePolicy ?? "accept";
-    const reply = (accepted: boolean): void => {
-      this.connection.send(encodeResult(id, METHOD.signatureVerification, { paymentId: q.paymentId, accepted }));
-    };
     if (!q.paymentId) {
-      reply(policy !== "decline");
+      this.sendAnswer(id, q.paymentId, policy !== "decline");
       return;
     }
     this.forgetQuestion(q.paymentId);
@@ -679,7 +680,10 @@ export class PacClient extends EventEmitter<PacClientEvents> {
       } else if (t.phase === "unknown") {
         t.to("running");
       }
-      if (state.lastNotification) t.lastStep = state.lastNotification;
+      if (state.lastNotification) {
+        t.lastStep = state.lastNotification;
+        t.lastStepAt = Date.now();
+      }
     } catch (e) {
       const err = e as PacError;
       if (err.remote?.code === ERROR_CODE.PAYMENT_NOT_FOUND && t.phase === "unknown" && t.to("not-created")) {

@@ -28,7 +28,9 @@ export type SignaturePolicy = "accept" | "decline" | "ask";
 
 export class PaymentTracker {
   private current: PaymentPhase;
+  /** The terminal's latest notification for this payment, and when it came (ms since the epoch). */
   lastStep?: string;
+  lastStepAt = 0;
 
   constructor(
     readonly info: StartInfo,
