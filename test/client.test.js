@@ -169,6 +169,20 @@ describe("client against the simulator (strict mode)", function () {
       (sim.stats.requests.CapturePayment || 0).should.equal(captures);
     });
 
+    it("Dojo's INVALID_STATE for a cancel says to refund instead (another till's journal does not know the step)", async () => {
+      const ack = await client.createPayment({ terminalId: T1, amount: 100, currency: "GBP" });
+      await sim.act(T1, "present");
+      const other = await openClient(sim, { eposId: "till-2" });
+      await connected(other);
+      const cancels = sim.stats.requests.CancelPayment || 0;
+      const e = await remoteError(other.cancelPayment(ack.paymentId, T1));
+      (sim.stats.requests.CancelPayment || 0).should.equal(cancels + 1); // sent: Dojo refused it
+      e.code.should.equal("REMOTE");
+      e.remoteName.should.equal("INVALID_STATE");
+      e.paymentId.should.equal(ack.paymentId);
+      e.message.should.match(/can no longer be cancelled: the card was already presented\. Refund it instead once it is approved \(.+\)$/);
+    });
+
     it("refuses bad input before sending anything", async () => {
       const before = sim.stats.createPaymentIds.length;
       const bad = [

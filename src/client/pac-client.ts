@@ -382,7 +382,20 @@ export class PacClient extends EventEmitter<PacClientEvents> {
         );
       }
     }
-    const r = await this.rpc.request(METHOD.cancelPayment, { paymentId, terminalId: tid }, paymentId);
+    let r: JsonObject;
+    try {
+      r = await this.rpc.request(METHOD.cancelPayment, { paymentId, terminalId: tid }, paymentId);
+    } catch (e) {
+      // Dojo's refusal (the journal did not know the card was presented) says what to do instead too.
+      if (e instanceof PacError && e.remoteName === "INVALID_STATE") {
+        throw new PacError(
+          "REMOTE",
+          `payment ${paymentId} can no longer be cancelled: the card was already presented. Refund it instead once it is approved (${e.userMessage})`,
+          { remote: e.remote, paymentId },
+        );
+      }
+      throw e;
+    }
     return { paymentId: readPaymentId(r) ?? paymentId, terminalId: readTerminalId(r) ?? tid };
   }
 

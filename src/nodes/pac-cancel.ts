@@ -4,10 +4,9 @@
  * Output: msg.payload = {paymentId, terminalId} (Dojo's acknowledgement; the CANCELLED outcome
  * arrives on the payment node's output 2).
  */
-import { PacError } from "../client/errors";
 import { isPaymentId, isTerminalId } from "../client/validate";
 import type { DoneFn, Node, NodeAPI, NodeMessage, SendFn } from "./red-types";
-import { FlowError, describe, invalidInput, isPlainObject } from "./shared";
+import { describe, invalidInput, isPlainObject } from "./shared";
 import { UserDef, UserNode, userNodeType } from "./user-node";
 
 class CancelNode extends UserNode {
@@ -28,19 +27,7 @@ class CancelNode extends UserNode {
     }
     const client = await this.client();
     this.activity({ fill: "blue", shape: "ring", text: this.t("runtime.cancelling", "cancelling") });
-    let ack: { paymentId: string; terminalId: string };
-    try {
-      ack = await client.cancelPayment(paymentId, terminalId);
-    } catch (e) {
-      if (e instanceof PacError && e.remoteName === "INVALID_STATE") {
-        throw new FlowError(
-          "INVALID_STATE",
-          `payment ${paymentId} can no longer be cancelled: the card was already presented. Refund it instead once it is approved (${e.userMessage})`,
-          paymentId,
-        );
-      }
-      throw e;
-    }
+    const ack = await client.cancelPayment(paymentId, terminalId);
     msg.paymentId = ack.paymentId;
     msg.payload = { paymentId: ack.paymentId, terminalId: ack.terminalId };
     this.activity({ fill: "green", shape: "dot", text: this.t("runtime.cancelRequested", "cancel requested") });
