@@ -35,29 +35,42 @@ async function floorClient() {
   });
   let nextId = 1;
   let seq = 0;
-  const started = new Map(); // paymentId -> t0
+  const started = new Map(); // paymentId -> {t0, terminalId}
+  const requests = new Map(); // CreatePayment request id -> paymentId, until its answer
   let driver;
+  const finish = (paymentId, ok, err) => {
+    const s = started.get(paymentId);
+    if (s === undefined) return;
+    started.delete(paymentId);
+    driver.done(s.terminalId, s.t0, ok, err);
+  };
   ws.on("message", (data) => {
     const m = JSON.parse(data.toString());
     if (m.method === "RecordPayment") {
       const id = m.params.paymentId;
       ws.send(`{"jsonrpc":"2.0","id":${JSON.stringify(m.id)},"result":{"paymentId":${JSON.stringify(id)}}}`);
-      const t0 = started.get(id);
-      if (t0 !== undefined) {
-        started.delete(id);
-        driver.done(m.params.terminalId, t0, true);
-      }
+      // Counted like the other clients: only an approved sale is a payment.
+      finish(id, m.params.status === "CAPTURED", m.params.status === "CAPTURED" ? null : new Error(`status ${m.params.status}`));
+    } else if (m.method === undefined && requests.has(m.id)) {
+      // The ack of CreatePayment, or Dojo's refusal (an error, carried under result or error):
+      // a refused sale fails, so the floor never quietly runs on fewer terminals.
+      const paymentId = requests.get(m.id);
+      requests.delete(m.id);
+      const err = m.error || (m.result && typeof m.result.code === "number" ? m.result : null);
+      if (err) finish(paymentId, false, new Error(`CreatePayment refused: ${err.message}`));
     }
-    // acks and TerminalNotifications: nothing to do
+    // TerminalNotifications: nothing to do
   });
   driver = makeDriver((terminalId) => {
     const paymentId = `f-${cfg.eposId}-${++seq}`;
     const t0 = performance.now();
-    started.set(paymentId, t0);
+    started.set(paymentId, { t0, terminalId });
+    const id = nextId++;
+    requests.set(id, paymentId);
     ws.send(
       JSON.stringify({
         jsonrpc: "2.0",
-        id: nextId++,
+        id,
         method: "CreatePayment",
         params: { paymentId, terminalId, captureMode: "AUTO", baseAmount: AMOUNT, currency: "GBP" },
       }),

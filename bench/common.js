@@ -18,6 +18,13 @@ function percentile(sorted, p) {
   return sorted[i];
 }
 
+/** The middle value (the mean of the two middle ones for an even count); null when empty. */
+function median(xs) {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
 function cpuMs(u) {
   return (u.user + u.system) / 1000;
 }
@@ -198,4 +205,4 @@ function workerSetup(lifetimeMs) {
   return { cfg, send };
 }
 
-module.exports = { ROOT, terminalIds, percentile, cpuMs, delay, until, Driver, workerSetup };
+module.exports = { ROOT, terminalIds, percentile, median, cpuMs, delay, until, Driver, workerSetup };

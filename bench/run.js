@@ -20,6 +20,8 @@ const path = require("path");
 const readline = require("readline");
 const { spawn, fork, execFileSync } = require("child_process");
 const { performance } = require("perf_hooks");
+// Helpers only: common.js's ROOT is the workers' (the package copy prepared below).
+const { delay, median, cpuMs } = require("./common");
 
 const REPO = path.resolve(__dirname, "..");
 const OUT_DIR = path.join(REPO, "bench-results");
@@ -84,10 +86,6 @@ const watchdog = setTimeout(() => {
 }, WATCHDOG_MS);
 watchdog.unref();
 
-function delay(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 function withTimeout(p, ms, what) {
   let t;
   return Promise.race([
@@ -116,7 +114,7 @@ async function backgroundLoad(ms) {
   const c0 = process.cpuUsage();
   await delay(ms);
   const b1 = machineBusyMs();
-  const own = (process.cpuUsage(c0).user + process.cpuUsage(c0).system) / 1000;
+  const own = cpuMs(process.cpuUsage(c0));
   return b0 === null || b1 === null ? null : (100 * Math.max(0, b1 - b0 - own)) / (Date.now() - t0);
 }
 
@@ -338,9 +336,10 @@ async function heapGrowth(engineRate) {
       { flags: [...CLIENT_FLAGS, "--expose-gc"], timeoutMs: HEAP_BUDGET_MS + 60_000 },
     );
     const a = r.points[0];
-    const b = r.points.length === 3 ? r.points[2] : null;
-    const mid = r.points[1] || null;
     const last = r.points[r.points.length - 1];
+    // Growth only from the full run: a run stopped short by the time bound is not that measurement.
+    const b = r.points.length === 3 && last.payments >= last.target ? last : null;
+    const mid = r.points[1] || null;
     if (last.payments < last.target) note += `; stopped at ${last.payments} of ${last.target} (time bound)`;
     if (r.errors) note += `; ${r.errors} sales failed`;
     return {
@@ -440,7 +439,7 @@ async function journalReopen() {
   fs.rmSync(dir, { recursive: true, force: true });
   tempDirs.delete(dir);
   const sorted = runs.map((r) => r.reopenMs).sort((a, b) => a - b);
-  return { entries, lines, fileBytes: size, writeMs, reopenMs: sorted, medianMs: sorted[1], memory: runs[0].memory, skippedLines: runs[0].skippedLines };
+  return { entries, lines, fileBytes: size, writeMs, reopenMs: sorted, medianMs: median(sorted), memory: runs[0].memory, skippedLines: runs[0].skippedLines };
 }
 
 // ---- dead connection and restarted server (in-process simulator for the faults) ----------------
@@ -515,11 +514,6 @@ async function connectionLoss() {
 const MB = 1024 * 1024;
 const fmt = (v, d = 0) => (v === null || v === undefined || Number.isNaN(v) ? "-" : v.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d }));
 const ratio = (a, b) => (a == null || b == null || b === 0 ? null : a / b);
-const median = (xs) => {
-  if (!xs.length) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 function cell(v, r, d) {
   if (v === null || v === undefined) return "-";
@@ -648,6 +642,8 @@ async function main() {
   }
   const noisy = rows.filter((r) => !r.error && !r.na && r.otherCpuPct >= 25).map((r) => `${r.kind}/${r.terminals}`);
   if (noisy.length) out.push(`NOTE: other processes used >= 25% of a core during ${noisy.join(", ")}: those numbers are disturbed.`);
+  const failing = rows.filter((r) => !r.error && !r.na && r.errors > 0).map((r) => `${r.kind}/${r.terminals} (${fmt(r.errors)}: ${(r.errorSamples || [])[0] || "?"})`);
+  if (failing.length) out.push(`NOTE: sales failed during ${failing.join(", ")}: failed sales are not counted, and their terminals paused before the next one.`);
   out.push("");
 
   const h = extra.heap;
@@ -698,7 +694,9 @@ async function main() {
 
   // 4. targets
   const targets = [];
-  const target = (name, ok, detail) => targets.push({ name, pass: ok === null ? null : !!ok, detail });
+  // N/A only for what was deliberately not measured (the nodes, when nodes/ is not built); a
+  // measurement that failed or produced nothing is a FAIL, never a silent N/A.
+  const target = (name, ok, detail, notApplicable = false) => targets.push({ name, pass: notApplicable ? null : ok === null ? false : !!ok, detail });
   const rel = (kind, n) => {
     const r = get(kind, n);
     const f = get("floor", n);
@@ -710,31 +708,41 @@ async function main() {
   }
   for (const n of [10, 100]) {
     const x = nodesReady ? rel("nodes", n) : null;
-    target(`nodes >= 0.25x floor payments/s at ${n} terminals`, x === null ? null : x >= 0.25, nodesReady ? (x === null ? "no data" : `${x.toFixed(2)}x`) : naText);
+    target(`nodes >= 0.25x floor payments/s at ${n} terminals`, x === null ? null : x >= 0.25, nodesReady ? (x === null ? "no data" : `${x.toFixed(2)}x`) : naText, !nodesReady);
   }
   {
     const r = get("nodes", 100);
     const f = get("floor", 100);
     const x = r && f ? r.p99Ms / f.p99Ms : null;
-    target(`nodes p99 at 100 terminals <= 3x floor's`, x === null ? null : x <= 3, x === null ? (nodesReady ? "no data" : naText) : `${fmt(r.p99Ms, 1)} ms vs ${fmt(f.p99Ms, 1)} ms = ${x.toFixed(2)}x`);
+    target(`nodes p99 at 100 terminals <= 3x floor's`, x === null ? null : x <= 3, x === null ? (nodesReady ? "no data" : naText) : `${fmt(r.p99Ms, 1)} ms vs ${fmt(f.p99Ms, 1)} ms = ${x.toFixed(2)}x`, !nodesReady);
   }
   for (const kind of ["engine", "nodes"]) {
     const a = get(kind, 10);
     const b = get(kind, 100);
-    target(`${kind} payments/s at 100 terminals >= at 10`, a && b ? b.perSec >= a.perSec : null, a && b ? `${fmt(b.perSec)} vs ${fmt(a.perSec)}` : kind === "nodes" && !nodesReady ? naText : "no data");
+    const skipped = kind === "nodes" && !nodesReady;
+    target(`${kind} payments/s at 100 terminals >= at 10`, a && b ? b.perSec >= a.perSec : null, a && b ? `${fmt(b.perSec)} vs ${fmt(a.perSec)}` : skipped ? naText : "no data", skipped);
   }
-  target(`Node-RED idle RSS added by the package <= 10 MB`, idleAdded === null ? null : idleAdded <= 10 * MB, idleAdded === null ? "no data" : `${fmt(idleAdded / MB, 1)} MB`);
+  target(`Node-RED idle RSS added by the package <= 10 MB`, idleAdded === null ? null : idleAdded <= 10 * MB, idleAdded === null ? (nodesReady ? "no data" : naText) : `${fmt(idleAdded / MB, 1)} MB`, !nodesReady);
   {
     const g = h && !h.error && h.atN ? h.growthBytes : null;
-    const label = h && !h.error && h.atN && h.target !== HEAP_TARGET ? `heap growth ${fmt(h.atN.payments)} vs ${fmt(h.at1k.payments)} payments <= 5 MB (scaled down from 50,000)` : "heap growth 50,000 vs 1,000 payments <= 5 MB";
+    const label = h && !h.error && h.target !== HEAP_TARGET ? `heap growth ${fmt(h.target)} vs ${fmt(HEAP_BASE)} payments <= 5 MB (scaled down from 50,000)` : "heap growth 50,000 vs 1,000 payments <= 5 MB";
     target(label, g === null ? null : g <= 5 * MB, g === null ? "no data" : `${fmt(g / MB, 2)} MB`);
   }
   target(
     `package load <= 150 ms (require inside Node-RED, and the RED.start() delta)`,
     loadDelta === null || loadInRed === null ? null : loadInRed <= 150 && loadDelta <= 150,
     loadDelta === null || loadInRed === null ? (nodesReady ? "no data" : naText) : `${fmt(loadInRed, 1)} ms; delta ${fmt(loadDelta)} ms`,
+    !nodesReady,
   );
-  target(`journal reopen (100,000 entries) <= 1 s`, j && !j.error ? j.medianMs <= 1000 : null, j && !j.error ? `${fmt(j.medianMs)} ms` : "no data");
+  {
+    // Every line written must come back: a fast reopen that skipped lines is no pass.
+    const whole = j && !j.error && j.lines === j.entries && j.skippedLines === 0;
+    target(
+      `journal reopen (100,000 entries) <= 1 s`,
+      j && !j.error ? whole && j.medianMs <= 1000 : null,
+      j && !j.error ? `${fmt(j.medianMs)} ms${whole ? "" : `; but ${fmt(j.lines)} of ${fmt(j.entries)} lines in the file, ${j.skippedLines} skipped on reopen`}` : "no data",
+    );
+  }
   for (const t of targets) out.push(`${t.pass === null ? "N/A " : t.pass ? "PASS" : "FAIL"}  ${t.name}: ${t.detail}`);
   out.push("");
   out.push(`total time ${((Date.now() - began) / 1000).toFixed(0)} s; results in bench-results/bench.json`);
