@@ -12,11 +12,12 @@ import {
   FrameError,
   HEADER,
   HTTP_STATUS,
+  basicAuth,
   parseFrame,
 } from "../protocol";
 import { Backoff, BackoffOptions } from "./backoff";
 import { PacError } from "./errors";
-import { redactSecrets } from "./redact";
+import { credentialSecrets, redactSecrets } from "./redact";
 
 export type ConnectionState =
   | "idle"
@@ -109,10 +110,6 @@ export function checkUrl(url: string, allowInsecure: boolean): URL {
   return parsed;
 }
 
-export function basicAuth(accountName: string, apiKey: string): string {
-  return "Basic " + Buffer.from(`${accountName}:${apiKey}`, "utf8").toString("base64");
-}
-
 export class ManagedConnection extends EventEmitter<ConnectionEvents> {
   private current: ConnectionState = "idle";
   private ws: WebSocket | null = null;
@@ -149,8 +146,7 @@ export class ManagedConnection extends EventEmitter<ConnectionEvents> {
       ca: options.ca,
     };
     this.backoff = new Backoff(options.reconnect);
-    const token = basicAuth(options.accountName, options.apiKey).slice("Basic ".length);
-    this.secrets = [options.apiKey, token].filter((s) => s.length >= 4);
+    this.secrets = credentialSecrets(options.accountName, options.apiKey);
   }
 
   get state(): ConnectionState {

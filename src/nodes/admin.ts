@@ -27,7 +27,7 @@ import type { ConnectionState, StateInfo } from "../client/connection";
 import { PacError } from "../client/errors";
 import type { JournalPayment } from "../client/journal";
 import { PacClient } from "../client/pac-client";
-import { redactSecrets } from "../client/redact";
+import { credentialSecrets, redactSecrets } from "../client/redact";
 import { FINAL_STATUSES } from "../protocol";
 import type { TerminalInfo } from "../protocol";
 import { PacSimulator, createVirtualTerminalHandler } from "../simulator";
@@ -121,11 +121,6 @@ function savedCredentials(RED: AdminNodeAPI, id: string): ConfigCredentials {
   }
 }
 
-function redactor(secrets: (string | undefined)[]): (text: string) => string {
-  const list = secrets.filter((s): s is string => typeof s === "string" && s.length >= 4);
-  for (const s of [...list]) list.push(Buffer.from(s).toString("base64"));
-  return (text) => redactSecrets(text, list);
-}
 
 const terminalCache = new WeakMap<PacClient, { at: number; list: Promise<TerminalInfo[]> }>();
 
@@ -377,8 +372,9 @@ async function testDeployed(runtime: ConfigRuntime, started: number, environment
 }
 
 /** One throwaway client with a temporary journal; always closed and removed. */
-async function testThrowaway(settings: ConfigSettings, started: number, extraSecrets: string[] = []): Promise<TestResult> {
-  const redact = redactor([settings.apiKey, `${settings.accountName}:${settings.apiKey}`, ...extraSecrets]);
+async function testThrowaway(settings: ConfigSettings, started: number): Promise<TestResult> {
+  const secrets = credentialSecrets(settings.accountName, settings.apiKey);
+  const redact = (text: string): string => redactSecrets(text, secrets);
   const base = { source: "test" as const, environment: settings.environment, host: hostOf(settings.url) };
   const fail = (problem: TestProblem, detail: string, httpStatus?: number): TestResult => ({
     ...base,
@@ -446,7 +442,7 @@ async function testThrowaway(settings: ConfigSettings, started: number, extraSec
 async function testSimulator(settings: ConfigSettings, started: number): Promise<TestResult> {
   const sim = await PacSimulator.start({ host: "127.0.0.1", port: 0, delays: "zero", virtualTerminal: false, pingIntervalMs: 0 });
   try {
-    const r = await testThrowaway({ ...settings, url: sim.url, ...sim.credentials }, started, [sim.credentials.apiKey]);
+    const r = await testThrowaway({ ...settings, url: sim.url, ...sim.credentials }, started);
     return { ...r, environment: "simulator", host: undefined };
   } finally {
     await sim.stop();

@@ -19,7 +19,7 @@ import type { ConnectionState, StateInfo, WireEvent } from "../client/connection
 import { PacClient } from "../client/pac-client";
 import { fileSafeName } from "../client/journal";
 import { InFlightMap } from "../client/in-flight-map";
-import { redactSecrets } from "../client/redact";
+import { credentialSecrets, redactSecrets } from "../client/redact";
 import type { NotificationEvent, PaymentOutcome, SignatureQuestion, RecordEvent } from "../client/pac-client";
 import { DOJO_URLS } from "../protocol";
 import { PacSimulator } from "../simulator";
@@ -217,7 +217,7 @@ export class ConfigRuntime {
     private readonly settings: ConfigSettings | string,
   ) {
     this.view = typeof settings === "string" ? { state: "config-error", reason: settings } : { state: "idle" };
-    this.secrets = typeof settings === "string" ? [] : [settings.apiKey].filter((s) => s.length >= 4);
+    this.secrets = typeof settings === "string" ? [] : credentialSecrets(settings.accountName, settings.apiKey);
     this.runtimeListeners = [
       ["flows:starting", () => this.setFlowsStarted(false)],
       ["flows:stopping", () => this.setFlowsStarted(false)],
@@ -328,7 +328,7 @@ export class ConfigRuntime {
         url = sim.url;
         accountName = sim.credentials.accountName;
         apiKey = sim.credentials.apiKey;
-        this.secrets.push(apiKey);
+        this.secrets.push(...credentialSecrets(accountName, apiKey));
         // A simulator forgets everything when it stops: its journal is for this run only.
         journalDir = path.join(journalDir, "simulator", fileSafeName(this.node.id, 60));
         await fs.promises.rm(journalDir, { recursive: true, force: true });

@@ -12,6 +12,7 @@ import type {
   TerminalNotificationParams,
 } from "./schema";
 import {
+  AUTH_SCHEME,
   ERRORS_UNDER_RESULT,
   ERROR_CODE,
   ERROR_MESSAGE,
@@ -260,3 +261,15 @@ export function readPaymentId(r: JsonObject): string | undefined {
 }
 
 export { isKnownMethod };
+
+// ---- handshake ----------------------------------------------------------------------------------
+
+/** The credentials part of the Authorization header: base64 of "account:key". */
+export function basicToken(accountName: string, apiKey: string): string {
+  return Buffer.from(`${accountName}:${apiKey}`, "utf8").toString("base64");
+}
+
+/** The Authorization header value of the handshake. */
+export function basicAuth(accountName: string, apiKey: string): string {
+  return `${AUTH_SCHEME} ${basicToken(accountName, apiKey)}`;
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** dojo-pac-simulator: run the PAC simulator standalone and print how to connect to it. */
-import { HEADER } from "../protocol";
+import { isLoopbackHost } from "../client/connection";
+import { HEADER, basicAuth } from "../protocol";
 import { PacSimulator } from "./simulator";
 import type { SimulatorOptions } from "./types";
 
@@ -22,10 +23,6 @@ Magic amounts (last two digits of baseAmount): 00 approve, 01 decline, 02 signat
 03 wait at PRESENT_CARD, 04 processing error, 05 chip and PIN; anything else approves.`;
 
 class UsageError extends Error {}
-
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || /^127\./.test(host);
-}
 
 function parseArgs(argv: readonly string[]): { options: SimulatorOptions; verbose: boolean } | "help" {
   const options: SimulatorOptions = {};
@@ -95,11 +92,11 @@ async function main(): Promise<void> {
   console.log(`  account name: ${accountName}`);
   console.log(`  API key:      ${apiKey}`);
   console.log(`  terminals:    ${sim.terminals().map((t) => t.terminalId).join(", ")}`);
-  console.log(`  headers:      ${HEADER.authorization}: Basic ${Buffer.from(`${accountName}:${apiKey}`).toString("base64")}`);
+  console.log(`  headers:      ${HEADER.authorization}: ${basicAuth(accountName, apiKey)}`);
   console.log(`                ${HEADER.eposId}: <your till id>, ${HEADER.softwareHouseId}: <your software house id>`);
   if (sim.virtualTerminalUrl) {
     console.log(`Virtual terminals (play the customer): ${sim.virtualTerminalUrl}`);
-    if (!isLoopback(sim.host)) {
+    if (!isLoopbackHost(sim.host)) {
       console.log(`  warning: bound to ${sim.host}: anyone who can reach this port can drive the terminals (--no-vt to turn the page off)`);
     }
   }
