@@ -387,7 +387,7 @@ export class PacClient extends EventEmitter<PacClientEvents> {
       r = await this.rpc.request(METHOD.cancelPayment, { paymentId, terminalId: tid }, paymentId);
     } catch (e) {
       // Dojo's refusal (the journal did not know the card was presented) says what to do instead too.
-      if (e instanceof PacError && e.remoteName === "INVALID_STATE") {
+      if (e instanceof PacError && e.remote?.code === ERROR_CODE.INVALID_STATE) {
         throw new PacError(
           "REMOTE",
           `payment ${paymentId} can no longer be cancelled: the card was already presented. Refund it instead once it is approved (${e.userMessage})`,

@@ -28,7 +28,7 @@ import { PacError } from "../client/errors";
 import type { JournalPayment } from "../client/journal";
 import { PacClient } from "../client/pac-client";
 import { credentialSecrets, redactSecrets } from "../client/redact";
-import { FINAL_STATUSES } from "../protocol";
+import { ERROR_CODE, FINAL_STATUSES } from "../protocol";
 import type { TerminalInfo } from "../protocol";
 import { PacSimulator, createVirtualTerminalHandler } from "../simulator";
 import type { VirtualTerminalHandler } from "../simulator";
@@ -170,7 +170,6 @@ function paymentRow(client: PacClient, p: JournalPayment): PaymentRow {
   } else if (tracked?.phase === "creating") status = "SENDING";
   else if (tracked?.phase === "awaiting-record") status = isFinal(p.status) ? (p.status as string) : "AWAITING_RECORD";
   else if (tracked) status = "IN_PROGRESS";
-  else if (isFinal(p.status)) status = p.status as string;
   else {
     // Open in the journal, followed by nobody: its outcome is unknown until Dojo is asked.
     status = "OUTCOME_UNKNOWN";
@@ -676,7 +675,7 @@ export function registerAdminEndpoints(RED: AdminNodeAPI): void {
         res.json({ payment, at: Date.now() });
       } catch (e) {
         const pe = e instanceof PacError ? e : undefined;
-        const status = pe?.code === "INVALID_INPUT" ? 400 : pe?.remoteName === "PAYMENT_NOT_FOUND" ? 404 : pe?.code === "TIMEOUT" ? 504 : 502;
+        const status = pe?.code === "INVALID_INPUT" ? 400 : pe?.remote?.code === ERROR_CODE.PAYMENT_NOT_FOUND ? 404 : pe?.code === "TIMEOUT" ? 504 : 502;
         sendError(res, status, pe?.remoteName ?? pe?.code ?? "error", runtime.redact(pe?.userMessage ?? message(e)));
       }
     }),

@@ -9,6 +9,7 @@
  */
 import type { JournalPayment } from "../client/journal";
 import { isPaymentId, isTerminalId } from "../client/validate";
+import { FIELD, PAYMENT_STATUS } from "../protocol";
 import type { DoneFn, Node, NodeAPI, NodeMessage, SendFn } from "./red-types";
 import { describe, invalidInput, isPlainObject } from "./shared";
 import { UserDef, UserNode, userNodeType } from "./user-node";
@@ -41,12 +42,12 @@ function readTime(name: string, v: unknown): number | undefined {
 /** The status a journal entry is counted under. */
 function entryStatus(p: JournalPayment): string {
   if (p.status) return p.status;
-  if (p.rejected !== undefined) return "REJECTED";
-  return "IN_PROGRESS";
+  if (p.rejected !== undefined) return "REJECTED"; // ours: Dojo refused it, nothing ran
+  return PAYMENT_STATUS.IN_PROGRESS;
 }
 
 function entryAmount(p: JournalPayment): number {
-  const recorded = p.record?.baseAmount;
+  const recorded = p.record?.[FIELD.baseAmount];
   return typeof recorded === "number" ? recorded : (p.amount ?? 0);
 }
 
@@ -54,7 +55,8 @@ function totalsOf(entries: JournalPayment[]): JournalTotals {
   const totals: JournalTotals = {};
   for (const p of entries) {
     const status = entryStatus(p);
-    const currency = p.currency ?? (typeof p.record?.currency === "string" ? p.record.currency : "") ?? "";
+    const recorded = p.record?.[FIELD.currency];
+    const currency = p.currency ?? (typeof recorded === "string" ? recorded : "");
     const byCurrency = (totals[status] ??= {});
     const t = (byCurrency[currency || "?"] ??= { count: 0, amount: 0 });
     t.count++;

@@ -12,7 +12,7 @@ import type { PaymentOutcome, NotificationEvent, SignatureQuestion } from "../cl
 import type { PacClient } from "../client/pac-client";
 import { isAmount, isCaptureMode, isCurrency, isPaymentId, isTerminalId } from "../client/validate";
 import type { CaptureMode } from "../protocol";
-import { NOTIFICATION, TERMINAL_STATUS } from "../protocol";
+import { NOTIFICATION, PAYMENT_STATUS, TERMINAL_STATUS } from "../protocol";
 import type { DoneFn, Node, NodeAPI, NodeMessage, NodeStatus, SendFn } from "./red-types";
 import {
   FlowError,
@@ -66,13 +66,13 @@ const STEP_TEXT: Readonly<Record<string, string>> = {
 };
 
 const RESULT_TEXT: Readonly<Record<string, string>> = {
-  CAPTURED: "approved",
-  AUTHORIZED: "approved (pre-auth)",
-  REFUNDED: "refunded",
-  DECLINED: "declined",
-  CANCELLED: "cancelled",
-  REVERSED: "reversed",
-  FAILED: "failed",
+  [PAYMENT_STATUS.CAPTURED]: "approved",
+  [PAYMENT_STATUS.AUTHORIZED]: "approved (pre-auth)",
+  [PAYMENT_STATUS.REFUNDED]: "refunded",
+  [PAYMENT_STATUS.DECLINED]: "declined",
+  [PAYMENT_STATUS.CANCELLED]: "cancelled",
+  [PAYMENT_STATUS.REVERSED]: "reversed",
+  [PAYMENT_STATUS.FAILED]: "failed",
 };
 
 function optionalCount(name: string, v: unknown): number | undefined {
