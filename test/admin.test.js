@@ -251,6 +251,10 @@ describe("admin endpoints", function () {
       state.body.map((i) => i.terminal.terminalId).should.eql(["SIM00001", "SIM00002"]);
       await post("/pac/vt/cfg/vt/manual", { terminalId: "SIM00001", manual: true }).expect(200);
       cfg.pac.simulator.terminals()[0].manual.should.be.true();
+      // Only here, behind Node-RED's admin auth: the simulator's own port serves no page.
+      (cfg.pac.simulator.virtualTerminalUrl === undefined).should.be.true();
+      const own = await fetch(`http://127.0.0.1:${cfg.pac.simulator.port}/`);
+      own.status.should.equal(404);
     });
 
     it("is 404 for a config that is not a simulator, or not deployed", async function () {

@@ -103,7 +103,9 @@ export function setSimulatorOptions(options: Partial<SimulatorOptions>): void {
 }
 
 function simulatorOptions(): SimulatorOptions {
-  const opts: SimulatorOptions = { host: "127.0.0.1", port: 0 };
+  // No page on the simulator's own port: Node-RED serves it (pac/vt/<id>/) behind its admin auth,
+  // and any local process could otherwise play the customer without logging in.
+  const opts: SimulatorOptions = { host: "127.0.0.1", port: 0, virtualTerminal: false };
   const env = process.env.PAC_SIMULATOR_DELAYS;
   if (env === "zero" || env === "realistic") opts.delays = env;
   else if (env && Number.isFinite(Number(env)) && Number(env) >= 0) opts.delays = Number(env);
