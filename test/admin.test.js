@@ -155,6 +155,21 @@ describe("admin endpoints", function () {
       none.body.should.containEql({ ok: false, problem: "no-saved-credentials" });
     });
 
+    it("tests a deployed config that no node uses with a throwaway connection, leaving it unstarted", async function () {
+      const s = await sim();
+      // helper.load directly: load() would give the config a user, which starts it.
+      await helper.load(require("./nodes-helpers").nodeModules, [{ id: "f1", type: "tab", label: "test" }, customConfig(s, { id: "cfg2", eposId: "till-5" })], {
+        cfg2: { ...s.credentials },
+      });
+      const cfg2 = helper.getNode("cfg2");
+      const body = { id: "cfg2", environment: "custom", url: s.url, eposId: "till-5", softwareHouseId: "shopflow-tests", requestTimeout: 5 };
+      const res = await post("/pac/test-connection", { ...body, accountName: s.credentials.accountName, apiKey: "__PWRD__" }).expect(200);
+      res.body.should.containEql({ ok: true, source: "test", terminals: 2 });
+      (cfg2.pac.client === null).should.be.true();
+      cfg2.pac.connectionView.state.should.equal("idle");
+      s.connections().should.eql([]);
+    });
+
     it("never displaces a deployed connection that is up with the same epos-id", async function () {
       const s = await sim();
       await load(flowWith(simConfig(), [{ ...customConfig(s, { id: "cfg2" }) }]), { cfg2: { ...s.credentials } });

@@ -473,8 +473,11 @@ export async function testConnection(RED: AdminNodeAPI, body: Record<string, unk
     if (!node) continue;
     const other = readSettings(def, savedCredentials(RED, otherId));
     if (typeof other === "string" || !sameIdentity(settings, other)) continue;
-    if (otherId === id && sameSettings(settings, other)) return testDeployed(node.pac, started, settings.environment, hostOf(settings.url));
     const state = node.pac.connectionView.state;
+    // A deployed config no node uses has not started: testing it must not start it for good.
+    if (otherId === id && sameSettings(settings, other) && state !== "idle") {
+      return testDeployed(node.pac, started, settings.environment, hostOf(settings.url));
+    }
     if (state === "open" || state === "connecting" || state === "starting") {
       return {
         ok: false,
