@@ -125,7 +125,7 @@ export class Operations {
   private cancel(ctx: RequestContext, p: JsonObject): Done {
     const payment = findPayment(ctx.account, p);
     const terminalId = text(p, FIELD.terminalId);
-    knownTerminal(ctx.account, terminalId);
+    const terminal = knownTerminal(ctx.account, terminalId);
     if (terminalId !== payment.terminalId) {
       reject("INVALID_PARAMS", `Payment ${payment.paymentId} is on terminal ${payment.terminalId}, not ${terminalId}`, {
         [FIELD.terminalId]: terminalId,
@@ -138,7 +138,6 @@ export class Operations {
       payment.authorizedAmount = 0;
       return { result };
     }
-    const terminal = knownTerminal(ctx.account, terminalId);
     if (!terminal.beginCancel(payment)) {
       reject(
         "INVALID_STATE",

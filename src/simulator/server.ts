@@ -122,7 +122,7 @@ export class PacServer {
     if (!this.http.listening) return;
     await new Promise<void>((resolve) => {
       this.http.close(() => resolve());
-      this.http.closeAllConnections();
+      this.http.closeAllConnections?.(); // Node >= 18.2
     });
   }
 
