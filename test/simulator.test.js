@@ -4,6 +4,7 @@
 const should = require("should");
 const WebSocket = require("ws");
 const { PacSimulator, SimActionError } = require("../dist/simulator");
+const { until } = require("./wait");
 
 const SHOP = "shopflow-tests";
 const T1 = "SIM00001";
@@ -180,15 +181,6 @@ async function runPayment(epos, params, method = "CreatePayment") {
 }
 
 const errorOf = (frame) => frame.result;
-
-/** Poll a condition every 5 ms, for at most `ms`. */
-async function until(cond, ms = 500) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 afterEach(async () => {
   for (const c of clients) c.dispose();
@@ -779,7 +771,7 @@ describe("PAC simulator", function () {
       const quiet = await connect({ eposId: "till-q", autoPong: false });
       const lively = await connect({ eposId: "till-l" });
       (await quiet.closed).code.should.equal(1006);
-      await until(() => sim.connections().length === 1);
+      await until(() => sim.connections().length === 1, "one connection", 500);
       sim.connections().should.eql(["till-l"]);
       lively.ws.readyState.should.equal(WebSocket.OPEN);
     });
@@ -794,23 +786,29 @@ describe("PAC simulator", function () {
       this.timeout(10000); // a child process starts slowly on a loaded machine
       const { spawn } = require("child_process");
       const cli = spawn(process.execPath, [require.resolve("../dist/simulator/cli.js"), "--zero-delay", "--terminals", "3", "--account", "cli-shop"]);
-      const out = await new Promise((resolve, reject) => {
-        let text = "";
-        const timer = setTimeout(() => reject(new Error(`CLI did not start: ${text}`)), 8000);
-        cli.stdout.on("data", (d) => {
-          text += d;
-          if (/terminals:.*\n/.test(text)) {
-            clearTimeout(timer);
-            resolve(text);
-          }
-        });
-      });
-      out.should.match(/listening on ws:\/\/127\.0\.0\.1:\d+\/ws\/v2\/pac\/epos/);
-      out.should.match(/account name: cli-shop/);
-      out.should.match(/SIM00001, SIM00002, SIM00003/);
       const exited = new Promise((resolve) => cli.on("exit", (code) => resolve(code)));
-      cli.kill("SIGTERM");
-      (await exited).should.equal(0);
+      try {
+        const out = await new Promise((resolve, reject) => {
+          let text = "";
+          const timer = setTimeout(() => reject(new Error(`CLI did not start: ${text.replace(/(API key:\s*)\S+/, "$1***")}`)), 8000);
+          exited.then((code) => (clearTimeout(timer), reject(new Error(`CLI exited (${code}) before it started`))));
+          cli.stdout.on("data", (d) => {
+            text += d;
+            if (/terminals:.*\n/.test(text)) {
+              clearTimeout(timer);
+              resolve(text);
+            }
+          });
+        });
+        out.should.match(/listening on ws:\/\/127\.0\.0\.1:\d+\/ws\/v2\/pac\/epos/);
+        out.should.match(/account name: cli-shop/);
+        out.should.match(/SIM00001, SIM00002, SIM00003/);
+        cli.kill("SIGTERM");
+        (await exited).should.equal(0);
+      } finally {
+        // A failed assertion or start must not leave the simulator listening (mocha would not exit).
+        if (cli.exitCode === null && cli.signalCode === null) cli.kill("SIGKILL");
+      }
     });
 
     it("realistic delays pace the steps", async () => {

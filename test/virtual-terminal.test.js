@@ -6,6 +6,7 @@ const vm = require("vm");
 const should = require("should");
 const WebSocket = require("ws");
 const { PacSimulator, createVirtualTerminalHandler } = require("../dist/simulator");
+const { until } = require("./wait");
 
 const T1 = "SIM00001";
 const T2 = "SIM00002";
@@ -155,14 +156,6 @@ async function openEvents(url) {
   stream.terminal = (id, pred, ms) =>
     stream.waitFor((e) => e.event === "terminal" && e.data.terminal.terminalId === id && pred(e.data), ms);
   return stream;
-}
-
-async function until(cond, ms = 1000, what = "condition") {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`${what} not met in ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 /** An http server that mounts a handler at a base path, the way Express / Node-RED would. */
@@ -350,7 +343,7 @@ describe("Virtual terminal page", function () {
       await startSim();
       const epos = await connectEpos();
       await epos.request("CreatePayment", payment());
-      await until(() => sim.terminals()[0].step === "presentCard", 1000, "presentCard");
+      await until(() => sim.terminals()[0].step === "presentCard", "presentCard", 1000);
       const body = JSON.stringify({ terminalId: T1, action: "present" });
       const asForm = await fetch(`${base()}vt/act`, {
         method: "POST",
@@ -384,7 +377,7 @@ describe("Virtual terminal page", function () {
       await new Promise((r) => setTimeout(r, 50));
       sim.listenerCount("terminal").should.equal(baseline.terminal + 1);
       b.close();
-      await until(() => sim.listenerCount("terminal") === baseline.terminal, 1000, "terminal listener removed");
+      await until(() => sim.listenerCount("terminal") === baseline.terminal, "terminal listener removed", 1000);
       sim.listenerCount("stopping").should.equal(baseline.stopping);
 
       const c = await openEvents(`${base()}vt/events`);
@@ -455,7 +448,7 @@ describe("Virtual terminal page", function () {
       const b = sim.accounts()[1];
       const epos = await connectEpos({ creds: b, signature: "ignore" });
       await epos.request("CreatePayment", payment({ terminalId: "B2" }));
-      await until(() => sim.terminals("shop-b")[1].step === "presentCard", 1000, "presentCard");
+      await until(() => sim.terminals("shop-b")[1].step === "presentCard", "presentCard", 1000);
       for (const action of ["present", "requestSignature"]) {
         const r = await postJson(`${origin}/vt-b/vt/act`, { terminalId: "B2", action });
         if (action === "present") r.status.should.equal(200);
