@@ -90,13 +90,17 @@ describe("examples: a real Node-RED runs every example", function () {
   }
 
   /**
-   * The example's Catch nodes stayed silent since the deploy (their debug nodes got nothing), and
-   * every inject node of the example was clicked by the test (none left out).
+   * No error since the deploy: none reached a debug node fed by a Catch node, and Node-RED logged
+   * none (it logs every error no Catch node takes; 05-events has no Catch node, shop-counter's
+   * answer the HTTP request and are checked by its status codes). And every inject node of the
+   * example was clicked by the test (none left out).
    */
-  function finish([flow, mark], clicked) {
+  function finish([flow, mark, logMark], clicked) {
     const errorDebugs = new Set(flow.filter((n) => n.type === "catch").flatMap((n) => n.wires.flat()));
     const caught = events.slice(mark).filter((e) => e.topic === "debug" && errorDebugs.has(e.data.id));
     caught.map((e) => e.data.msg).should.eql([], "errors reached the example's Catch nodes");
+    const logged = red.output.slice(logMark).split("\n").filter((l) => /\[error\]/.test(l));
+    logged.should.eql([], "errors no Catch node took, in Node-RED's log");
     flow
       .filter((n) => n.type === "inject")
       .map((n) => n.name)
@@ -106,17 +110,19 @@ describe("examples: a real Node-RED runs every example", function () {
 
   /**
    * Full deploy of the example (nothing else), then wait until every pac node in it shows
-   * "connected". Returns [flow, mark]: the example's nodes and the event index after the deploy.
+   * "connected". Returns [flow, mark, logMark]: the example's nodes, the event index and the
+   * position in Node-RED's log at the deploy.
    */
   async function deploy(name) {
     const flow = readExample(name);
     const mark = events.length;
+    const logMark = red.output.length;
     const res = await red.request("POST", "/flows", flow, { "Node-RED-Deployment-Type": "full" });
     if (res.status !== 200 && res.status !== 204) throw new Error(`POST /flows ${name}: ${res.status} ${res.text}`);
     const pacNodes = flow.filter((n) => /^pac-/.test(n.type) && n.type !== "pac-config");
     pacNodes.length.should.be.above(0);
     await Promise.all(pacNodes.map((n) => statusOf(mark, n.id, (t) => t === "connected", `${name}: ${n.type} ${n.id} connected`)));
-    return [flow, mark];
+    return [flow, mark, logMark];
   }
 
   async function inject(flow, name) {
