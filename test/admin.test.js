@@ -4,7 +4,7 @@
 const fs = require("fs");
 const net = require("net");
 const should = require("should");
-const { helper, PacSimulator, tmpDir, until, flowWith, simConfig, paymentNode, outputHelpers, collect, waitConnected } = require("./nodes-helpers");
+const { helper, unloadThen, PacSimulator, tmpDir, until, flowWith, simConfig, paymentNode, outputHelpers, collect, waitConnected } = require("./nodes-helpers");
 const { classifyReason } = require("../dist/nodes/admin");
 
 describe("admin endpoints", function () {
@@ -23,10 +23,12 @@ describe("admin endpoints", function () {
     helper.settings({ userDir });
   });
   afterEach(async function () {
-    await helper.unload();
-    await Promise.all(sims.map((s) => s.stop()));
+    const stopping = sims;
     sims = [];
-    fs.rmSync(userDir, { recursive: true, force: true });
+    await unloadThen(
+      () => Promise.all(stopping.map((s) => s.stop())),
+      () => fs.rmSync(userDir, { recursive: true, force: true }),
+    );
   });
 
   async function sim(options = {}) {
@@ -236,7 +238,7 @@ describe("admin endpoints", function () {
       unreachable.body.detail.should.match(/ECONNREFUSED/);
       const tls = await post("/pac/test-connection", { ...base, url: s.url.replace(/^ws:/, "wss:") }).expect(200);
       tls.body.should.containEql({ ok: false, problem: "tls" });
-      const insecure = await post("/pac/test-connection", { ...base, url: "ws://example.com/ws" }).expect(200);
+      const insecure = await post("/pac/test-connection", { ...base, url: "ws://pac.example.invalid/ws" }).expect(200);
       insecure.body.should.containEql({ ok: false, problem: "url" });
       const missing = await post("/pac/test-connection", { ...base, url: s.url, eposId: "" }).expect(200);
       missing.body.should.containEql({ ok: false, problem: "config" });

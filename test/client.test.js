@@ -287,8 +287,9 @@ describe("client against the simulator (strict mode)", function () {
     });
 
     it("refuses ws:// to a host that is not loopback unless allowInsecure", () => {
-      (() => checkUrl("ws://example.com/pac", false)).should.throw({ code: "INSECURE_URL" });
-      checkUrl("ws://example.com/pac", true).hostname.should.equal("example.com");
+      // .invalid names never resolve: a regressed check could not reach a real host.
+      (() => checkUrl("ws://pac.example.invalid/pac", false)).should.throw({ code: "INSECURE_URL" });
+      checkUrl("ws://pac.example.invalid/pac", true).hostname.should.equal("pac.example.invalid");
       checkUrl("ws://127.0.0.1:9/pac", false).hostname.should.equal("127.0.0.1");
       checkUrl("wss://api.dojo.tech/ws/v2/pac/epos", false).protocol.should.equal("wss:");
       (() => new ManagedConnection({ url: "ws://10.1.2.3/x", accountName: "a", apiKey: "b", eposId: "e", softwareHouseId: "s" })).should.throw({ code: "INSECURE_URL" });

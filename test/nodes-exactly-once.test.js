@@ -5,6 +5,7 @@ const fs = require("fs");
 const path = require("path");
 const {
   helper,
+  unloadThen,
   nodeModules,
   shared,
   PacSimulator,
@@ -38,8 +39,7 @@ describe("pac nodes: exactly once", function () {
     helper.settings({ userDir });
   });
   afterEach(async () => {
-    await helper.unload();
-    fs.rmSync(userDir, { recursive: true, force: true });
+    await unloadThen(() => fs.rmSync(userDir, { recursive: true, force: true }));
   });
 
   describe("redeploy (built-in simulator, manual terminal)", function () {
@@ -173,8 +173,7 @@ describe("pac nodes: exactly once", function () {
       sim = await PacSimulator.start({ delays: "zero", manual: true });
     });
     afterEach(async () => {
-      await helper.unload();
-      await sim.stop();
+      await unloadThen(() => sim.stop());
     });
 
     function flowFor(nodes) {

@@ -92,8 +92,21 @@ const outputHelpers = [
   { id: "prog", type: "helper" },
 ];
 
+/**
+ * Unload the flows, then release what the test started (simulators, temp dirs) even when the
+ * unload itself fails: a server left listening keeps mocha from exiting.
+ */
+async function unloadThen(...release) {
+  try {
+    await helper.unload();
+  } finally {
+    for (const fn of release) await fn();
+  }
+}
+
 module.exports = {
   helper,
+  unloadThen,
   nodeModules,
   configRuntime,
   shared,

@@ -4,6 +4,7 @@ require("should");
 const fs = require("fs");
 const {
   helper,
+  unloadThen,
   nodeModules,
   PacSimulator,
   tmpDir,
@@ -30,8 +31,7 @@ describe("pac nodes", function () {
     helper.settings({ userDir });
   });
   afterEach(async () => {
-    await helper.unload();
-    fs.rmSync(userDir, { recursive: true, force: true });
+    await unloadThen(() => fs.rmSync(userDir, { recursive: true, force: true }));
   });
 
   async function load(nodes, configExtra, credentials) {
@@ -260,8 +260,7 @@ describe("pac nodes", function () {
         ko.should.have.length(0);
         errors.should.have.length(0);
       } finally {
-        await helper.unload();
-        await sim.stop();
+        await unloadThen(() => sim.stop());
       }
     });
   });
@@ -417,8 +416,7 @@ describe("pac nodes", function () {
         lost.payload.should.have.property("reason");
         await sim.resume();
       } finally {
-        await helper.unload();
-        await sim.stop();
+        await unloadThen(() => sim.stop());
       }
     });
   });
@@ -523,8 +521,7 @@ describe("pac nodes", function () {
         seen.should.not.containEql(secret);
         seen.should.not.containEql(Buffer.from(`${sim.credentials.accountName}:${secret}`).toString("base64"));
       } finally {
-        await helper.unload();
-        await sim.stop();
+        await unloadThen(() => sim.stop());
       }
     });
 

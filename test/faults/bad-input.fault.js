@@ -5,6 +5,7 @@
 // succeeds.
 const {
   helper,
+  unloadThen,
   nodeModules,
   until,
   delay,
@@ -61,8 +62,7 @@ describe("faults: bad input to every node (through the nodes)", function () {
     frames = frameCounter(sim);
   });
   afterEach(async () => {
-    await helper.unload();
-    await cleanup();
+    await unloadThen(cleanup);
   });
 
   /**

@@ -6,6 +6,7 @@ const should = require("should");
 // payment that was running meanwhile still ends with exactly one result.
 const {
   helper,
+  unloadThen,
   nodeModules,
   until,
   delay,
@@ -34,8 +35,7 @@ describe("faults: malformed and hostile frames from Dojo (through the nodes)", f
   after(() => helper.stopServer());
   beforeEach(() => helper.settings({ userDir: tmpDir("pac-faults-i-") }));
   afterEach(async () => {
-    await helper.unload();
-    await cleanup();
+    await unloadThen(cleanup);
     delete Object.prototype.polluted; // in case the test failed the hard way
   });
 

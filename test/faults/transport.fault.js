@@ -3,9 +3,9 @@
 // time out. Through the real nodes (pac-config + pac-payment in Node-RED) against the standalone
 // simulator on 127.0.0.1 with fault injection. For every payment: exactly one result, CreatePayment
 // sent once, the right status on the node.
-const fs = require("fs");
 const {
   helper,
+  unloadThen,
   until,
   delay,
   tmpDir,
@@ -35,8 +35,7 @@ describe("faults: the connection drops at every step of a payment (through the n
   after(() => helper.stopServer());
   beforeEach(() => helper.settings({ userDir: tmpDir("pac-faults-t-") }));
   afterEach(async () => {
-    await helper.unload();
-    await cleanup();
+    await unloadThen(cleanup);
   });
 
   it("1. drop after CreatePayment is sent, before its ack: outcome unknown, followed up, one result", async () => {
