@@ -6,6 +6,7 @@
 import { PacError } from "../client/errors";
 import type { JsonValue } from "../client/journal";
 import { InFlightMap } from "../client/in-flight-map";
+import { moneyFormat } from "../client/money";
 import type { ConnectionState } from "../client/connection";
 import type { DoneFn, Node, NodeAPI, NodeMessage, NodeStatus } from "./red-types";
 
@@ -47,39 +48,17 @@ export function makeTranslate(RED: NodeAPI, prefix: string): Translate {
 
 // ---- money ---------------------------------------------------------------------------------------
 
-interface MoneyFormat {
-  format: (n: number) => string;
-  /** The currency's minor-unit digits (2 for GBP, 0 for JPY). */
-  digits: number;
-}
-
-const formatters = new Map<string, MoneyFormat | null>();
-
-/** One formatter per currency (building one costs more than a whole payment's glue). */
-function formatter(currency: string): MoneyFormat | null {
-  let f = formatters.get(currency);
-  if (f !== undefined) return f;
-  try {
-    const intl = new Intl.NumberFormat("en-GB", { style: "currency", currency });
-    f = { format: (n) => intl.format(n), digits: intl.resolvedOptions().maximumFractionDigits ?? 2 };
-  } catch {
-    f = null;
-  }
-  if (formatters.size < 400) formatters.set(currency, f);
-  return f;
-}
-
 /** 1250 GBP -> "£12.50" (minor units by the currency's own number of decimals). */
 export function formatMoney(amount: number | undefined, currency: string | undefined): string {
   if (typeof amount !== "number" || !Number.isFinite(amount)) return "";
-  const f = currency ? formatter(currency) : null;
+  const f = currency ? moneyFormat(currency) : null;
   if (!f) return currency ? `${amount} ${currency} minor units` : String(amount);
   return f.format(amount / 10 ** f.digits);
 }
 
 /** "send msg.payload = 1250 for £12.50" in the given currency (GBP when unknown). */
 export function amountExample(currency: string | undefined): string {
-  const cur = currency && formatter(currency) ? currency : "GBP";
+  const cur = currency && moneyFormat(currency) ? currency : "GBP";
   return `send msg.payload = 1250 for ${formatMoney(1250, cur)}`;
 }
 

@@ -2,6 +2,7 @@
  * What a virtual terminal's screen says, in plain words, computed from a snapshot. The server sends
  * it with every snapshot so the page only has to paint it (and tests can check the wording).
  */
+import { moneyFormat } from "../../client/money";
 import { NOTIFICATION, PAYMENT_STATUS, TERMINAL_STATUS } from "../../protocol";
 import type { SimTerminalAction, SimTerminalSnapshot } from "../types";
 
@@ -48,13 +49,8 @@ export function actionLabel(action: SimTerminalAction): string {
 export function formatAmount(amount: number | undefined, currency: string | undefined): string {
   if (amount === undefined || !Number.isFinite(amount)) return "";
   const code = currency || "GBP";
-  try {
-    const nf = new Intl.NumberFormat("en-GB", { style: "currency", currency: code });
-    const digits = nf.resolvedOptions().maximumFractionDigits ?? 2;
-    return nf.format(amount / 10 ** digits);
-  } catch {
-    return `${(amount / 100).toFixed(2)} ${code}`;
-  }
+  const f = moneyFormat(code);
+  return f ? f.format(amount / 10 ** f.digits) : `${(amount / 100).toFixed(2)} ${code}`;
 }
 
 const STATUS_TEXT: Readonly<Record<string, string>> = {
