@@ -6,7 +6,7 @@
  */
 import { isPaymentId, isTerminalId } from "../client/validate";
 import type { DoneFn, Node, NodeAPI, NodeMessage, SendFn } from "./red-types";
-import { describe, invalidInput, isPlainObject } from "./shared";
+import { describe, invalidInput, isPlainObject, paymentIdOf } from "./shared";
 import { UserDef, UserNode, userNodeType } from "./user-node";
 
 class CancelNode extends UserNode {
@@ -17,7 +17,7 @@ class CancelNode extends UserNode {
 
   protected async handle(msg: NodeMessage, send: SendFn, done: DoneFn): Promise<void> {
     const p = msg.payload;
-    const paymentId = isPlainObject(p) && p.paymentId !== undefined ? p.paymentId : msg.paymentId;
+    const paymentId = paymentIdOf(msg);
     const terminalId = isPlainObject(p) && p.terminalId !== undefined && p.terminalId !== "" ? p.terminalId : undefined;
     if (!isPaymentId(paymentId)) {
       throw invalidInput(`cancel needs the paymentId: send msg.payload = {paymentId: "<id>"} or set msg.paymentId; got ${describe(paymentId)}`);

@@ -6,7 +6,7 @@
  */
 import { isAmount, isPaymentId } from "../client/validate";
 import type { Node, NodeAPI, NodeMessage, DoneFn, SendFn } from "./red-types";
-import { amountExample, describe, formatMoney, invalidInput, isPlainObject } from "./shared";
+import { amountExample, describe, formatMoney, invalidInput, isPlainObject, paymentIdOf } from "./shared";
 import { UserDef, UserNode, userNodeType } from "./user-node";
 
 interface CaptureDef extends UserDef {
@@ -27,15 +27,8 @@ class CaptureNode extends UserNode {
   protected async handle(msg: NodeMessage, send: SendFn, done: DoneFn): Promise<void> {
     const action: Action = msg.topic === "update" || msg.topic === "capture" ? msg.topic : this.action;
     const p = msg.payload;
-    let paymentId: unknown;
-    let amount: unknown;
-    if (isPlainObject(p)) {
-      paymentId = p.paymentId ?? msg.paymentId;
-      amount = p.amount;
-    } else {
-      paymentId = msg.paymentId;
-      amount = p;
-    }
+    const paymentId = paymentIdOf(msg);
+    const amount = isPlainObject(p) ? p.amount : p;
     const shape = `send msg.payload = {paymentId: "<id>", amount: 1250}, or msg.paymentId with msg.payload = 1250`;
     if (!isPaymentId(paymentId)) {
       throw invalidInput(`${action} needs the paymentId of a pre-authorised payment: ${shape}; got paymentId ${describe(paymentId)}`);

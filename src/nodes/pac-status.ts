@@ -11,7 +11,7 @@ import type { JournalPayment } from "../client/journal";
 import { isPaymentId, isTerminalId } from "../client/validate";
 import { FIELD, PAYMENT_STATUS } from "../protocol";
 import type { DoneFn, Node, NodeAPI, NodeMessage, SendFn } from "./red-types";
-import { describe, invalidInput, isPlainObject } from "./shared";
+import { describe, invalidInput, isPlainObject, paymentIdOf } from "./shared";
 import { UserDef, UserNode, userNodeType } from "./user-node";
 
 const QUERIES = ["payment", "terminals", "terminal", "journal"] as const;
@@ -80,7 +80,7 @@ class StatusNode extends UserNode {
     const client = await this.client();
     switch (query) {
       case "payment": {
-        const paymentId = isPlainObject(p) && p.paymentId !== undefined ? p.paymentId : msg.paymentId;
+        const paymentId = paymentIdOf(msg);
         if (!isPaymentId(paymentId)) {
           throw invalidInput(`the payment query needs msg.payload = {paymentId: "<id>"} or msg.paymentId; got ${describe(paymentId)}`);
         }

@@ -296,6 +296,12 @@ export function describe(v: unknown): string {
   return typeof v;
 }
 
+/** The payment a msg names: msg.payload.paymentId, else msg.paymentId (unchecked). */
+export function paymentIdOf(msg: NodeMessage): unknown {
+  const p = msg.payload;
+  return (isPlainObject(p) ? p.paymentId : undefined) ?? msg.paymentId;
+}
+
 export function nonEmptyString(v: unknown): string | undefined {
   return typeof v === "string" && v.trim() !== "" ? v.trim() : undefined;
 }
