@@ -19,6 +19,10 @@ if (!process.argv.includes("--assets-only")) {
 
 // Each compiled node module moves next to its .html; its relative requires are re-pointed.
 const compiledNodes = path.join(dist, "nodes");
+// Generated ones whose source is gone go first: `npm pack` ships everything under nodes/.
+for (const name of fs.existsSync(compiledNodes) ? fs.readdirSync(nodesDir) : []) {
+  if (/^pac-[a-z-]+\.js$/.test(name) && !fs.existsSync(path.join(compiledNodes, name))) fs.rmSync(path.join(nodesDir, name));
+}
 for (const name of fs.existsSync(compiledNodes) ? fs.readdirSync(compiledNodes) : []) {
   if (!/^pac-[a-z-]+\.js$/.test(name)) continue;
   const src = fs.readFileSync(path.join(compiledNodes, name), "utf8");
