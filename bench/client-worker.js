@@ -7,11 +7,10 @@
 // Messages to the parent: {type:"window", edge:"start"|"end"}, {type:"result", ...} or {type:"error"}.
 "use strict";
 const fs = require("fs");
-const os = require("os");
 const path = require("path");
 const { performance } = require("perf_hooks");
 const WebSocket = require("ws");
-const { ROOT, Driver, terminalIds, until, delay, workerSetup } = require("./common");
+const { ROOT, Driver, terminalIds, until, delay, scratchDir, workerSetup } = require("./common");
 
 const { cfg, send } = workerSetup(240_000); // hard lifetime cap of this process
 
@@ -85,7 +84,7 @@ async function floorClient() {
 
 async function openEngine() {
   const { PacClient } = require(path.join(ROOT, "dist", "client", "pac-client"));
-  const journalDir = fs.mkdtempSync(path.join(os.tmpdir(), "pac-bench-journal-"));
+  const journalDir = scratchDir("pac-bench-journal-");
   const client = await PacClient.open({
     url: cfg.url,
     accountName: cfg.accountName,

@@ -25,6 +25,16 @@ function median(xs) {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+/**
+ * A new temporary directory for a worker: under the run's scratch root (BENCH_TMP, which bench/run.js
+ * removes on every exit path, a killed worker's leftovers included), else the system's.
+ */
+function scratchDir(prefix) {
+  const fs = require("fs");
+  const path = require("path");
+  return fs.mkdtempSync(path.join(process.env.BENCH_TMP || require("os").tmpdir(), prefix));
+}
+
 function cpuMs(u) {
   return (u.user + u.system) / 1000;
 }
@@ -205,4 +215,4 @@ function workerSetup(lifetimeMs) {
   return { cfg, send };
 }
 
-module.exports = { ROOT, terminalIds, percentile, median, cpuMs, delay, until, Driver, workerSetup };
+module.exports = { ROOT, terminalIds, percentile, median, scratchDir, cpuMs, delay, until, Driver, workerSetup };

@@ -13,11 +13,10 @@
 // <userDir>/node_modules/@shopflow/node-red-dojo-pac.
 "use strict";
 const fs = require("fs");
-const os = require("os");
 const path = require("path");
 const http = require("http");
 const { performance } = require("perf_hooks");
-const { ROOT, Driver, terminalIds, until, delay, median, workerSetup } = require("./common");
+const { ROOT, Driver, terminalIds, until, delay, median, scratchDir, workerSetup } = require("./common");
 
 const { cfg, send } = workerSetup(120_000);
 let userDir = null;
@@ -28,7 +27,7 @@ let server = null;
 const NODE_FILES = Object.values(require(path.join(ROOT, "package.json"))["node-red"].nodes);
 
 function makeUserDir(flows, creds) {
-  userDir = fs.mkdtempSync(path.join(os.tmpdir(), "pac-bench-red-"));
+  userDir = scratchDir("pac-bench-red-");
   if (cfg.withPackage) {
     const scope = path.join(userDir, "node_modules", "@shopflow");
     fs.mkdirSync(scope, { recursive: true });

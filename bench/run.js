@@ -216,6 +216,10 @@ async function prepare() {
   const notes = [];
   const snap = fs.mkdtempSync(path.join(os.tmpdir(), "pac-bench-pkg-"));
   tempDirs.add(snap);
+  // The workers' journals and Node-RED user dirs: removed with it even when a worker is killed.
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "pac-bench-tmp-"));
+  tempDirs.add(scratch);
+  process.env.BENCH_TMP = scratch;
   fs.symlinkSync(path.join(REPO, "node_modules"), path.join(snap, "node_modules"), "dir");
   fs.copyFileSync(path.join(REPO, "package.json"), path.join(snap, "package.json"));
   const copy = (rel, filter) => {
