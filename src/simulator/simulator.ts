@@ -198,15 +198,18 @@ export class PacSimulator extends EventEmitter<SimulatorEventMap> {
 
   /** ws://HOST:PORT/ws/v2/pac/epos */
   get url(): string {
-    const host = this.host.includes(":") ? `[${this.host}]` : this.host;
-    return `ws://${host}:${this.port}${PAC_PATH}`;
+    return `ws://${this.urlHost}:${this.port}${PAC_PATH}`;
   }
 
   /** http://HOST:PORT/ : the virtual terminal page (undefined with `virtualTerminal: false`). */
   get virtualTerminalUrl(): string | undefined {
-    if (!this.vt) return undefined;
+    return this.vt ? `http://${this.urlHost}:${this.port}/` : undefined;
+  }
+
+  /** The host for this machine's URLs: loopback for a wildcard bind (nobody connects to 0.0.0.0). */
+  private get urlHost(): string {
     const host = this.host === "0.0.0.0" ? "127.0.0.1" : this.host === "::" ? "::1" : this.host;
-    return `http://${host.includes(":") ? `[${host}]` : host}:${this.port}/`;
+    return host.includes(":") ? `[${host}]` : host;
   }
 
   get isSuspended(): boolean {
