@@ -117,6 +117,7 @@ export class PacSimulator extends EventEmitter<SimulatorEventMap> {
   private readonly vt?: VirtualTerminalHandler;
   private stopping?: Promise<void>;
   private suspended = false;
+  private lifecycle: Promise<void> = Promise.resolve();
 
   private constructor(options: SimulatorOptions) {
     super();
@@ -239,16 +240,27 @@ export class PacSimulator extends EventEmitter<SimulatorEventMap> {
   /** Take "Dojo" down: stop listening and drop every socket, keeping all state (terminals run on). */
   async suspend(): Promise<void> {
     this.assertRunning();
-    this.suspended = true;
-    await this.server.shutdown();
+    return this.inTurn(async () => {
+      this.suspended = true;
+      await this.server.shutdown();
+    });
   }
 
   /** Listen again on the same port. */
   async resume(): Promise<void> {
     this.assertRunning();
-    if (!this.suspended) return;
-    await this.server.listen();
-    this.suspended = false;
+    return this.inTurn(async () => {
+      if (!this.suspended) return;
+      await this.server.listen();
+      this.suspended = false;
+    });
+  }
+
+  /** suspend() and resume() run one after the other: two resumes at once must not listen twice. */
+  private inTurn(step: () => Promise<void>): Promise<void> {
+    const next = this.lifecycle.then(step);
+    this.lifecycle = next.catch(() => undefined);
+    return next;
   }
 
   // ---- terminals ----
