@@ -1,6 +1,7 @@
 "use strict";
 require("should");
 const { startSim, openClient, waitFor, connected, delay, collect, cleanup, tmpDir } = require("./support");
+const { until } = require("./wait");
 const { ManagedConnection, checkUrl } = require("../dist/client");
 
 const T1 = "SIM00001";
@@ -169,7 +170,7 @@ describe("client against the simulator (strict mode)", function () {
       (sim.stats.requests.CapturePayment || 0).should.equal(captures);
     });
 
-    it("Dojo's INVALID_STATE for a cancel says to refund instead (another till's journal does not know the step)", async () => {
+    it("Dojo's INVALID_STATE for a cancel says what Dojo said and the last step known, not that the card was presented (another till's journal does not know the step)", async () => {
       const ack = await client.createPayment({ terminalId: T1, amount: 100, currency: "GBP" });
       await sim.act(T1, "present");
       const other = await openClient(sim, { eposId: "till-2" });
@@ -180,7 +181,23 @@ describe("client against the simulator (strict mode)", function () {
       e.code.should.equal("REMOTE");
       e.remoteName.should.equal("INVALID_STATE");
       e.paymentId.should.equal(ack.paymentId);
-      e.message.should.match(/can no longer be cancelled: the card was already presented\. Refund it instead once it is approved \(.+\)$/);
+      // Dojo's own words and what this till knows (nothing): no claim about the card.
+      e.message.should.match(/^Dojo refused to cancel payment \S+: .+; last step known: none yet$/);
+      e.message.should.not.match(/card was already presented/);
+      e.message.should.containEql(e.userMessage);
+    });
+
+    it("a refused cancel says the card was presented only when a step after PRESENT_CARD was seen", async () => {
+      const ack = await client.createPayment({ terminalId: T1, amount: 100, currency: "GBP" });
+      await until(() => client.tracked(ack.paymentId)?.lastStep === "PRESENT_CARD", "PRESENT_CARD seen", 3000);
+      await sim.act(T1, "present");
+      await until(() => !["PRESENT_CARD", undefined].includes(client.tracked(ack.paymentId)?.lastStep), "a step after the card", 3000);
+      const step = client.tracked(ack.paymentId).lastStep;
+      const cancels = sim.stats.requests.CancelPayment || 0;
+      const e = await remoteError(client.cancelPayment(ack.paymentId));
+      (sim.stats.requests.CancelPayment || 0).should.equal(cancels); // known: refused before sending
+      e.message.should.containEql(`the card was already presented (last step ${step})`);
+      await sim.act(T1, "approve").catch(() => undefined);
     });
 
     it("refuses bad input before sending anything", async () => {

@@ -14,6 +14,11 @@
  * record waits for one. `close()` cuts the file back to its lines. After a crash the file may end
  * in zeros: readers stop at the first NUL byte (Journal repairs the file when it opens it).
  *
+ * A write or an fdatasync that fails breaks the file for good: after a failed fdatasync the kernel may
+ * have dropped the unsynced pages and report success on the next one (PostgreSQL's "fsyncgate"), so
+ * no later sync can vouch for them. Every line not yet confirmed, and every later append, is refused
+ * with that error; the owner (Journal) rewrites a new file from what it knows and verifies it.
+ *
  * Where a "synced" line's fdatasync runs depends on the disk. On a fast one (the last syncs took
  * under `inlineSyncMaxMs`) it runs right here on the event loop: handing it to the thread pool and
  * back costs more than the sync itself, and every record waits for it. On a slow one (an SD card,
@@ -73,6 +78,8 @@ export class AppendFile {
   /** A thread-pool fdatasync is running. */
   private syncing = false;
   private closed = false;
+  /** The first write or sync error: the file takes nothing more (see the class comment). */
+  private broken: NodeJS.ErrnoException | null = null;
   private idle: (() => void)[] = [];
   /** Moving average of recent fdatasync times (ms); starts optimistic. */
   private syncMs = 0;
@@ -100,8 +107,14 @@ export class AppendFile {
     return this.syncMs <= this.inlineSyncMaxMs && this.inlineSyncMaxMs > 0 ? "inline" : "thread";
   }
 
+  /** The error that broke the file, if one did. */
+  get failure(): NodeJS.ErrnoException | null {
+    return this.broken;
+  }
+
   /** Append one line (without its newline). */
   append(line: string, durability: Durability): Promise<void> {
+    if (this.broken) return Promise.reject(this.broken);
     if (this.closed) return Promise.reject(new Error(`journal ${this.path} is closed`));
     this.queue.push(line);
     const batch = durability === "synced" ? (this.toSync ??= newBatch()) : (this.written ??= newBatch());
@@ -131,8 +144,8 @@ export class AppendFile {
         off += fs.writeSync(this.fd, buf, off, buf.length - off, this.bytes + off);
       }
     } catch (e) {
-      if (written) written.reject(e as Error);
-      if (toSync) toSync.reject(e as Error);
+      // A partial write may have left part of the batch behind the lines: cut it off where possible.
+      this.fail(e as NodeJS.ErrnoException, [written, toSync]);
       return this.checkIdle();
     }
     this.bytes += buf.length;
@@ -170,7 +183,8 @@ export class AppendFile {
       err = e as Error;
     }
     if (timed) this.noteSyncTime(performance.now() - t0);
-    settle(waiters, err);
+    if (err) this.fail(err, waiters);
+    else settle(waiters, null);
   }
 
   /** fdatasync in the thread pool, one at a time; repeats while lines were written meanwhile. */
@@ -189,9 +203,31 @@ export class AppendFile {
     fs.fdatasync(this.fd, (err) => {
       // Includes the trip through the pool, so a slow disk reads slow and a fast one switches back.
       if (timed && waiters.length > 0) this.noteSyncTime(performance.now() - t0);
-      settle(waiters, err);
+      if (err) {
+        this.syncing = false;
+        this.fail(err, waiters);
+        return this.checkIdle();
+      }
+      settle(waiters, null);
       this.syncInThread();
     });
+  }
+
+  /**
+   * Break the file: reject `batches`, every line waiting for a sync and every later append. The
+   * lines after the last good write are cut off where the disk still allows it.
+   */
+  private fail(err: NodeJS.ErrnoException, batches: (Batch | null)[]): void {
+    this.broken ??= err;
+    const pending = [...batches.filter((b): b is Batch => b !== null), ...this.unsynced];
+    this.unsynced = [];
+    if (this.written) pending.push(this.written);
+    if (this.toSync) pending.push(this.toSync);
+    this.written = null;
+    this.toSync = null;
+    this.queue = [];
+    this.dirty = false;
+    settle(pending, this.broken);
   }
 
   private noteSyncTime(ms: number): void {
@@ -211,8 +247,9 @@ export class AppendFile {
       this.idle.push(() => {
         this.closed = true;
         try {
-          // Back to its lines: a closed (rotated) file is plain JSON lines.
-          if (this.allocated > this.bytes) fs.ftruncateSync(this.fd, this.bytes);
+          // Back to its lines: a closed (rotated) file is plain JSON lines (and a broken one loses
+          // whatever a failed write left after them).
+          if (this.allocated > this.bytes || this.broken) fs.ftruncateSync(this.fd, this.bytes);
         } catch {
           /* the zeros stay; readers stop at them */
         }

@@ -11,13 +11,21 @@
  * active segment. Rotated segments are kept for reports and deleted when their newest entry is
  * older than `retentionDays`, or beyond `maxSegments`. In memory: open payments, plus the last
  * `memoryWindow` finished ones; the files keep the rest.
+ *
+ * Memory is never ahead of the disk: an entry reaches the in-memory state only once its line is
+ * written (durable ones: synced). When a write or a sync fails, the journal is `failed`: it takes
+ * nothing more (callers refuse what needs it, records are not acknowledged) and recovers by itself,
+ * probing with backoff, by rewriting a new active file from what memory holds, verified by reading
+ * it back (a failed sync may have lost earlier lines: no later sync can vouch for them).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { EventEmitter } from "node:events";
 import { createHash } from "node:crypto";
 import type { CaptureMode, JsonObject } from "../protocol";
 import { AppendFile, syncDir } from "./append-file";
 import { InFlightMap } from "./in-flight-map";
+import { describeStorageError } from "./storage-error";
 
 export type PaymentKind = "payment" | "refund";
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
@@ -85,6 +93,28 @@ export interface JournalOptions {
   inlineSyncMaxMs?: number;
   /** Called for a line that could not be read (a torn tail is repaired, not reported). */
   onWarning?: (message: string) => void;
+  /** First and longest wait between recovery attempts after a storage failure (default 1 s and 30 s). */
+  recoveryMinMs?: number;
+  recoveryMaxMs?: number;
+}
+
+/** Whether the journal can write; `failed` carries the error that stopped it. */
+export type JournalHealth =
+  | { state: "ok" }
+  | { state: "failed"; error: NodeJS.ErrnoException; code: string; words: string; short: string; since: number; path: string };
+
+/** Rejects what the journal is asked to write while it is failed: nothing was written. */
+export class JournalUnavailableError extends Error {
+  readonly code: string;
+  constructor(journalPath: string, cause: NodeJS.ErrnoException) {
+    super(`the journal ${journalPath} cannot write: ${describeStorageError(cause).words}`);
+    this.name = "JournalUnavailableError";
+    this.code = cause.code ?? "EIO";
+  }
+}
+
+export interface JournalEvents {
+  health: [health: JournalHealth];
 }
 
 /** A payment whose lifecycle is over and whose outcome reached the flow. */
@@ -186,7 +216,7 @@ export function fileSafeName(s: string, max = 40): string {
   return s.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, max);
 }
 
-export class Journal {
+export class Journal extends EventEmitter<JournalEvents> {
   private readonly open = new InFlightMap<string, JournalPayment>();
   private readonly finished = new Map<string, JournalPayment>();
   /** Recorded ids beyond the finished window, carried across rotations for deduplication. */
@@ -199,12 +229,20 @@ export class Journal {
   private readonly memoryWindow: number;
   private rotating: Promise<void> | null = null;
   private segmentNo = 0;
+  private healthNow: JournalHealth = { state: "ok" };
+  /** The recovery attempt running now (one at a time). */
+  private recovering: Promise<boolean> | null = null;
+  private recoveryTimer: NodeJS.Timeout | null = null;
+  private recoveryDelayMs = 0;
+  private lastAttemptAt = 0;
+  private closing = false;
   readonly path: string;
   /** Lines skipped while loading (not counting a repaired torn tail). */
   skippedLines = 0;
   repairedTail = false;
 
   private constructor(private readonly opts: JournalOptions) {
+    super();
     const id = opts.identity;
     const hash = createHash("sha256").update(`${id.url ?? ""}\n${id.accountName ?? ""}\n${id.eposId}`).digest("hex").slice(0, 10);
     this.base = path.join(opts.dir, `pac-journal-${fileSafeName(id.eposId)}-${hash}`);
@@ -311,25 +349,95 @@ export class Journal {
   }
 
   /**
-   * Append one entry. `durable`: resolve once it is fsynced (survives a power cut); otherwise once
-   * it is written to the OS (survives a crash of this process), with the fsync following at once.
+   * Append one entry; the in-memory state takes it once the line is written (`durable`: fsynced,
+   * it survives a power cut; otherwise written to the OS, it survives a crash of this process, and
+   * the fsync follows at once). Rejects, leaving no trace in memory, when it cannot be written.
    */
   write(entry: JournalEntry, durable: boolean): Promise<void> {
-    this.apply(entry);
+    const health = this.healthNow;
+    if (health.state === "failed") return Promise.reject(new JournalUnavailableError(this.path, health.error));
     const line = JSON.stringify(entry);
     const mode = durable ? "synced" : "written";
     // Lines written while a rotation runs go to the new file, in order.
     const appended = this.rotating ? this.rotating.then(() => this.file.append(line, mode)) : this.file.append(line, mode);
-    return appended.then(this.rotateIfFull);
+    return appended.then(
+      () => {
+        this.apply(entry);
+        this.rotateIfFull();
+      },
+      (e: NodeJS.ErrnoException) => {
+        this.fail(e);
+        throw e;
+      },
+    );
   }
 
   private readonly rotateIfFull = (): void => {
-    if (this.file.bytes > this.segmentBytes && !this.rotating) {
-      this.rotating = this.rotate().finally(() => {
-        this.rotating = null;
-      });
+    if (this.file.bytes > this.segmentBytes && !this.rotating && this.healthNow.state === "ok") {
+      this.rotating = this.rewrite()
+        .catch((e: NodeJS.ErrnoException) => this.fail(e))
+        .finally(() => {
+          this.rotating = null;
+        });
     }
   };
+
+  get health(): JournalHealth {
+    return this.healthNow;
+  }
+
+  /** Stop taking writes after a storage error (the first one is kept) and start probing for recovery. */
+  private fail(e: NodeJS.ErrnoException): void {
+    if (this.closing || this.healthNow.state === "failed") return;
+    const error = e instanceof JournalUnavailableError ? Object.assign(new Error(e.message), { code: e.code }) : e;
+    const text = describeStorageError(error);
+    this.healthNow = { state: "failed", error, code: text.code, words: text.words, short: text.short, since: Date.now(), path: this.path };
+    this.recoveryDelayMs = 0;
+    this.scheduleRecovery();
+    this.emit("health", this.healthNow);
+  }
+
+  private scheduleRecovery(): void {
+    if (this.closing || this.recoveryTimer || this.healthNow.state === "ok") return;
+    const min = this.opts.recoveryMinMs ?? 1000;
+    this.recoveryDelayMs = this.recoveryDelayMs === 0 ? min : Math.min(this.recoveryDelayMs * 2, this.opts.recoveryMaxMs ?? 30_000);
+    this.recoveryTimer = setTimeout(() => {
+      this.recoveryTimer = null;
+      void this.recover().then((ok) => {
+        if (!ok) this.scheduleRecovery();
+      });
+    }, this.recoveryDelayMs);
+    // A probe must not keep a process alive that has nothing else to do.
+    this.recoveryTimer.unref();
+  }
+
+  /**
+   * Try to make the journal writable again now (a record arrived, or the probe timer fired): true
+   * when it is. At most one attempt runs at once, and no more than one a second.
+   */
+  recover(): Promise<boolean> {
+    if (this.healthNow.state === "ok") return Promise.resolve(true);
+    if (this.recovering) return this.recovering;
+    if (this.closing || Date.now() - this.lastAttemptAt < (this.opts.recoveryMinMs ?? 1000)) return Promise.resolve(false);
+    this.lastAttemptAt = Date.now();
+    this.recovering = (this.rotating ?? Promise.resolve())
+      .then(() => this.rewrite())
+      .then(
+        () => {
+          if (this.closing) return false;
+          if (this.recoveryTimer) clearTimeout(this.recoveryTimer);
+          this.recoveryTimer = null;
+          this.healthNow = { state: "ok" };
+          this.emit("health", this.healthNow);
+          return true;
+        },
+        () => false,
+      )
+      .finally(() => {
+        this.recovering = null;
+      });
+    return this.recovering;
+  }
 
   get(id: string): JournalPayment | undefined {
     return this.open.get(id) ?? this.finished.get(id);
@@ -371,22 +479,36 @@ export class Journal {
       .sort((a, b) => a.no - b.no);
   }
 
-  /** Move the active file aside and start a new one with a snapshot of what is still open. */
-  private async rotate(): Promise<void> {
+  /**
+   * Start a new active file with a snapshot of what memory holds: every payment still open and the
+   * recently recorded ids. The old active file, if there is one, becomes a rotated segment (its lines
+   * stay for reports). Used to rotate a full segment and to recover from a storage failure, so the
+   * new file is read back and compared before it replaces the old one.
+   */
+  private async rewrite(): Promise<void> {
     await this.file.close();
-    this.segmentNo++;
-    const rotated = `${this.base}.${this.segmentNo}.jsonl`;
-    await fs.promises.rename(this.path, rotated);
     const now = Date.now();
     const lines: string[] = [];
     for (const p of this.open.values()) lines.push(JSON.stringify({ t: "snap", ts: now, p }));
     const ids = [...this.finished.keys(), ...this.seen.keys()].filter((id) => this.isRecorded(id));
     if (ids.length) lines.push(JSON.stringify({ t: "seen", ts: now, ids }));
+    const text = lines.length ? lines.join("\n") + "\n" : "";
     const tmp = `${this.path}.tmp`;
-    await fs.promises.writeFile(tmp, lines.length ? lines.join("\n") + "\n" : "");
+    await fs.promises.writeFile(tmp, text);
     const fh = await fs.promises.open(tmp, "r+");
-    await fh.sync();
-    await fh.close();
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    if ((await fs.promises.readFile(tmp, "utf8")) !== text) throw Object.assign(new Error(`journal ${tmp}: read back differs from what was written`), { code: "EIO" });
+    try {
+      await fs.promises.rename(this.path, `${this.base}.${this.segmentNo + 1}.jsonl`);
+      this.segmentNo++;
+    } catch (e) {
+      // Already moved aside by a rotation that failed after it.
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
     await fs.promises.rename(tmp, this.path);
     syncDir(path.dirname(this.path));
     this.file = new AppendFile(this.path, { inlineSyncMaxMs: this.opts.inlineSyncMaxMs });
@@ -451,6 +573,15 @@ export class Journal {
   }
 
   close(): Promise<void> {
-    return (this.rotating ?? Promise.resolve()).then(() => this.file.close());
+    this.closing = true;
+    if (this.recoveryTimer) clearTimeout(this.recoveryTimer);
+    this.recoveryTimer = null;
+    const settled = (p: Promise<unknown> | null): Promise<void> => (p ?? Promise.resolve()).then(
+      () => undefined,
+      () => undefined,
+    );
+    return settled(this.rotating)
+      .then(() => settled(this.recovering))
+      .then(() => this.file.close());
   }
 }

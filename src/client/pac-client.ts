@@ -33,11 +33,12 @@ import {
   readTerminalId,
   PAYMENT_STATUS,
   FINAL_STATUSES,
-  NOTIFICATION,
+  isStepAfterCard,
 } from "../protocol";
 import { ConnectionOptions, ConnectionState, ManagedConnection, StateInfo, WireEvent } from "./connection";
 import { PacError } from "./errors";
-import { Journal, JournalOptions, JournalPayment, JsonValue, PaymentKind, StartInfo } from "./journal";
+import { Journal, JournalHealth, JournalOptions, JournalPayment, JsonValue, PaymentKind, StartInfo } from "./journal";
+import { describeStorageError } from "./storage-error";
 import { PaymentTracker, SignaturePolicy } from "./payment";
 import { InFlightMap } from "./in-flight-map";
 import { RpcChannel } from "./rpc";
@@ -128,8 +129,24 @@ export interface RecordEvent {
   foreign: boolean;
 }
 
+/** A sale or refund refused before anything was sent (kept in memory for the sidebar, bounded). */
+export interface RefusedStart {
+  paymentId: string;
+  kind: PaymentKind;
+  terminalId: string;
+  amount: number;
+  currency: string;
+  code: string;
+  reason: string;
+  at: number;
+}
+
+const REFUSALS_KEPT = 50;
+
 export interface PacClientEvents {
   state: [state: ConnectionState, info: StateInfo];
+  /** The journal stopped taking writes (storage error), or took them again. */
+  journal: [health: JournalHealth];
   notification: [event: NotificationEvent];
   signature: [question: SignatureQuestion];
   record: [event: RecordEvent];
@@ -167,6 +184,9 @@ export class PacClient extends EventEmitter<PacClientEvents> {
   private stepTimer: NodeJS.Timeout | null = null;
   /** Set by close(): the closing work, shared by every caller. */
   private closed: Promise<void> | null = null;
+  /** Outcomes handed over whose "done" line the failed journal could not take: written once it recovers. */
+  private readonly owedDone = new Set<string>();
+  private readonly refusals: RefusedStart[] = [];
   requestTimeoutMs: number;
 
   private constructor(
@@ -191,6 +211,7 @@ export class PacClient extends EventEmitter<PacClientEvents> {
     untyped.on("removeListener", (event: string | symbol) => {
       if (event === "wire" && this.listenerCount("wire") === 0) this.connection.off("wire", forwardWire);
     });
+    journal.on("health", (h) => this.onJournalHealth(h));
     // Payments left unfinished by an earlier process are followed up once connected.
     for (const p of journal.openPayments()) {
       if (p.recordedAt !== undefined || p.rejected !== undefined || !p.kind) continue;
@@ -277,6 +298,10 @@ export class PacClient extends EventEmitter<PacClientEvents> {
   }
 
   private async startTransaction(info: StartInfo, signature: SignaturePolicy): Promise<CreateAck> {
+    const health = this.journal.health;
+    if (health.state === "failed") {
+      throw this.refuse(info, new PacError("JOURNAL", `payment ${info.id} was not sent: the journal cannot write (${health.words}); it retries by itself`, { paymentId: info.id }));
+    }
     if (!this.connection.isOpen) {
       throw new PacError("NOT_CONNECTED", `not connected to Dojo (${this.connection.state}): payment ${info.id} was not sent`, { paymentId: info.id });
     }
@@ -289,7 +314,8 @@ export class PacClient extends EventEmitter<PacClientEvents> {
       await this.journal.write({ t: "start", ts: Date.now(), ...info }, false);
     } catch (e) {
       this.trackers.delete(info.id);
-      throw new PacError("JOURNAL", `payment ${info.id} was not sent: the journal could not store it (${(e as Error).message})`, { paymentId: info.id });
+      const words = describeStorageError(e).words;
+      throw this.refuse(info, new PacError("JOURNAL", `payment ${info.id} was not sent: the journal could not store it (${words})`, { paymentId: info.id }));
     }
     const method = info.kind === "refund" ? METHOD.createRefund : METHOD.createPayment;
     const params =
@@ -323,6 +349,27 @@ export class PacClient extends EventEmitter<PacClientEvents> {
     }
   }
 
+  /** Remember a start refused before anything was sent (the journal cannot say so: it is what failed). */
+  private refuse(info: StartInfo, err: PacError): PacError {
+    this.refusals.push({
+      paymentId: info.id,
+      kind: info.kind,
+      terminalId: info.terminalId,
+      amount: info.amount,
+      currency: info.currency,
+      code: err.code,
+      reason: err.message,
+      at: Date.now(),
+    });
+    if (this.refusals.length > REFUSALS_KEPT) this.refusals.shift();
+    return err;
+  }
+
+  /** Sales and refunds refused before anything was sent, oldest first (the last 50). */
+  recentRefusals(): readonly RefusedStart[] {
+    return this.refusals;
+  }
+
   async capturePayment(paymentId: string, amount: number): Promise<{ paymentId: string; status: string; amount: number }> {
     return this.changeAmount(METHOD.capturePayment, paymentId, amount, PAYMENT_STATUS.CAPTURED);
   }
@@ -348,7 +395,10 @@ export class PacClient extends EventEmitter<PacClientEvents> {
     if (known?.captureMode === CAPTURE_MODE.AUTO) throw notHeld("it is a sale (captureMode AUTO), captured when it was approved");
     const r = readAmountResult(await this.rpc.request(method, { paymentId, baseAmount: amount }, paymentId));
     const final = { paymentId, status, amount: r.baseAmount ?? amount };
-    await this.journal.write({ t: "state", ts: Date.now(), id: paymentId, status, amount: final.amount }, true);
+    // Dojo did it: that is the answer, whether or not the journal can note it.
+    await this.journal
+      .write({ t: "state", ts: Date.now(), id: paymentId, status, amount: final.amount }, true)
+      .catch((e: unknown) => this.warn(`payment ${paymentId} was ${verb} by Dojo, but the journal could not note it: ${describeStorageError(e).words}`));
     return final;
   }
 
@@ -373,7 +423,7 @@ export class PacClient extends EventEmitter<PacClientEvents> {
         throw new PacError("INVALID_STATE", `payment ${paymentId} can no longer be cancelled: it already ended ${status}${status === PAYMENT_STATUS.CAPTURED ? "; refund it instead" : ""}`, { paymentId });
       }
       const step = tracker?.lastStep;
-      if (tracker && step !== undefined && step !== NOTIFICATION.PRESENT_CARD) {
+      if (isStepAfterCard(step)) {
         const after = p?.captureMode === CAPTURE_MODE.MANUAL ? "Once it is authorised, cancelling reverses the pre-auth" : "Refund it instead once it is approved";
         throw new PacError(
           "INVALID_STATE",
@@ -386,13 +436,14 @@ export class PacClient extends EventEmitter<PacClientEvents> {
     try {
       r = await this.rpc.request(METHOD.cancelPayment, { paymentId, terminalId: tid }, paymentId);
     } catch (e) {
-      // Dojo's refusal (the journal did not know the card was presented) says what to do instead too.
+      // Dojo's refusal: say what Dojo said and the last step we know, never more (the card may not
+      // have been presented: a cancel that overtakes the sale's start is refused too).
       if (e instanceof PacError && e.remote?.code === ERROR_CODE.INVALID_STATE) {
-        throw new PacError(
-          "REMOTE",
-          `payment ${paymentId} can no longer be cancelled: the card was already presented. Refund it instead once it is approved (${e.userMessage})`,
-          { remote: e.remote, paymentId },
-        );
+        const step = this.trackers.get(paymentId)?.lastStep ?? this.journal.get(paymentId)?.lastStep;
+        const known = isStepAfterCard(step)
+          ? `the card was already presented (last step ${step}); refund it instead once it is approved`
+          : `last step known: ${step ?? "none yet"}`;
+        throw new PacError("REMOTE", `Dojo refused to cancel payment ${paymentId}: ${e.userMessage}; ${known}`, { remote: e.remote, paymentId });
       }
       throw e;
     }
@@ -481,8 +532,21 @@ export class PacClient extends EventEmitter<PacClientEvents> {
       await this.journal.write({ t: "unemit", ts: Date.now(), id: paymentId }, false);
       throw e;
     }
-    await this.journal.write({ t: "done", ts: Date.now(), id: paymentId }, false);
+    await this.journal.write({ t: "done", ts: Date.now(), id: paymentId }, false).catch(() => {
+      // Handed over: noted as soon as the journal recovers (until then a crash re-offers it marked redelivered).
+      this.owedDone.add(paymentId);
+    });
     return true;
+  }
+
+  private onJournalHealth(h: JournalHealth): void {
+    if (h.state === "ok") {
+      for (const id of [...this.owedDone]) {
+        this.owedDone.delete(id);
+        this.journal.write({ t: "done", ts: Date.now(), id }, false).catch(() => this.owedDone.add(id));
+      }
+    }
+    this.emit("journal", h);
   }
 
   // ---- inbound ----------------------------------------------------------------------------
@@ -570,11 +634,11 @@ export class PacClient extends EventEmitter<PacClientEvents> {
   private writeSteps(): void {
     if (this.stepTimer) clearTimeout(this.stepTimer);
     this.stepTimer = null;
+    // A step only informs: while the journal cannot write, it is skipped (the failure was reported once).
+    const writable = this.journal.health.state === "ok";
     for (const [id, t] of this.pendingSteps) {
-      if (this.trackers.get(id) !== t || t.lastStep === undefined) continue; // ended meanwhile: its record says more
-      this.journal
-        .write({ t: "step", ts: t.lastStepAt, id, value: t.lastStep }, false)
-        .catch((e: Error) => this.warn(`journal: ${e.message}`));
+      if (!writable || this.trackers.get(id) !== t || t.lastStep === undefined) continue; // ended meanwhile: its record says more
+      this.journal.write({ t: "step", ts: t.lastStepAt, id, value: t.lastStep }, false).catch(() => undefined);
     }
     this.pendingSteps.clear();
   }
@@ -621,21 +685,29 @@ export class PacClient extends EventEmitter<PacClientEvents> {
     const ack = (): void => {
       this.connection.send(encodeResult(id, method, { paymentId: rec.paymentId }));
     };
+    // Any error but PAYMENT_ALREADY_RECORDED makes Dojo deliver the record again (contract §4).
+    const notStored = (): void => {
+      this.connection.send(encodeError(id, "INTERNAL_ERROR", "the EPOS could not store the record yet: deliver it again"));
+    };
     if (!rec.paymentId) {
       this.connection.send(encodeError(id, "INVALID_PARAMS", "record without paymentId"));
       return;
     }
     const inFlight = this.storing.get(rec.paymentId);
     if (inFlight) {
-      inFlight.then(ack, () => undefined);
+      inFlight.then(ack, notStored);
       return;
     }
     if (this.journal.isRecorded(rec.paymentId)) {
-      ack(); // a redelivery: acknowledged again, not emitted again
+      ack(); // on disk already: a redelivery, acknowledged again, not emitted again
       return;
     }
     const { raw } = rec;
-    const store = this.journal.write({ t: "record", ts: Date.now(), id: rec.paymentId, record: raw }, true);
+    // A failed journal gets a recovery attempt first: a redelivery is also the moment to try again.
+    const store = (this.journal.health.state === "ok" ? Promise.resolve(true) : this.journal.recover()).then((ok) => {
+      if (!ok && this.journal.health.state === "failed") throw new Error("journal unavailable");
+      return this.journal.write({ t: "record", ts: Date.now(), id: rec.paymentId, record: raw }, true);
+    });
     this.storing.set(rec.paymentId, store);
     store.then(
       () => {
@@ -643,10 +715,11 @@ export class PacClient extends EventEmitter<PacClientEvents> {
         ack(); // only once the record is on disk
         this.afterRecord(kind, rec.paymentId, raw);
       },
-      (e: Error) => {
-        // Not acknowledged: Dojo will deliver it again.
+      () => {
+        // Not stored, and no trace of it in memory: Dojo delivers it again and it is stored then.
+        // The journal's failure was reported once, when it happened.
         this.storing.delete(rec.paymentId);
-        this.warn(`journal could not store the record of ${rec.paymentId}: ${e.message}`);
+        notStored();
       },
     );
   }
@@ -699,16 +772,19 @@ export class PacClient extends EventEmitter<PacClientEvents> {
       }
     } catch (e) {
       const err = e as PacError;
-      if (err.remote?.code === ERROR_CODE.PAYMENT_NOT_FOUND && t.phase === "unknown" && t.to("not-created")) {
-        this.trackers.delete(t.id);
+      if (err.remote?.code === ERROR_CODE.PAYMENT_NOT_FOUND && t.phase === "unknown") {
         const p = this.journal.get(t.id);
-        await this.journal
-          .write({ t: "state", ts: Date.now(), id: t.id, status: PAYMENT_STATUS.FAILED }, true)
-          .catch(() => undefined);
-        // "Recorded" in our journal as final so it is delivered like any other outcome.
-        await this.journal
-          .write({ t: "record", ts: Date.now(), id: t.id, record: { status: PAYMENT_STATUS.FAILED, notCreated: true } }, true)
-          .catch(() => undefined);
+        try {
+          // "Recorded" in our journal as final so it is delivered like any other outcome. Not
+          // stored: it stays unknown and the next follow-up asks again.
+          await this.journal.write({ t: "state", ts: Date.now(), id: t.id, status: PAYMENT_STATUS.FAILED }, true);
+          await this.journal.write({ t: "record", ts: Date.now(), id: t.id, record: { status: PAYMENT_STATUS.FAILED, notCreated: true } }, true);
+        } catch {
+          this.scheduleFollowUp(this.opts.followUpMs ?? 30_000);
+          return;
+        }
+        if (!t.to("not-created")) return;
+        this.trackers.delete(t.id);
         const outcome = outcomeOf(this.journal.get(t.id) ?? p ?? { id: t.id, updatedAt: Date.now() }, false);
         this.emit("outcome", outcome);
       } else if (err.code !== "CONNECTION_LOST" && err.code !== "NOT_CONNECTED" && err.code !== "CLOSED") {

@@ -174,6 +174,20 @@ export const NOTIFICATION = {
 export type KnownNotification = (typeof NOTIFICATION)[keyof typeof NOTIFICATION];
 export type NotificationValue = KnownNotification | (string & {});
 
+/** [M] The steps a terminal shows before the customer presents a card (the rest of the known list comes after). */
+const STEPS_BEFORE_CARD: ReadonlySet<string> = new Set([
+  NOTIFICATION.CONNECTING,
+  NOTIFICATION.CONNECTION_MADE,
+  NOTIFICATION.REQUEST_SENT,
+  NOTIFICATION.PRESENT_CARD,
+]);
+const KNOWN_STEPS: ReadonlySet<string> = new Set(Object.values(NOTIFICATION));
+
+/** The step proves the terminal got past asking for the card (false for unknown values: nothing is proved). */
+export function isStepAfterCard(step: string | undefined): boolean {
+  return step !== undefined && KNOWN_STEPS.has(step) && !STEPS_BEFORE_CARD.has(step);
+}
+
 /** [M] TerminalDetails / ConnectedTerminals statuses. */
 export const TERMINAL_STATUS = { AVAILABLE: "AVAILABLE", BUSY: "BUSY", OFFLINE: "OFFLINE" } as const;
 export type TerminalStatus = (typeof TERMINAL_STATUS)[keyof typeof TERMINAL_STATUS] | (string & {});
