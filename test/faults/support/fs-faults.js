@@ -24,7 +24,13 @@
 // - partial (op "write"): write the first half of the data for real, then fail, as a full disk does.
 // Rules are tried in order; the first one that fires wins. set() replaces the rules and resets counts.
 //
-// The real call is made for close() faults before failing (Linux frees an fd even when close fails),
+// In-process API: set(rules), clear(), hits() (injected failures by op since set()), log() (every
+// injection), bypass(fn), ready (FileHandle.prototype patched), original (the unwrapped functions).
+// Parent side of a child: controlFile(dir) -> { path, env, set(rules) -> gen, clear(), hits(),
+// entries(), applied(gen) } (the child logs {event:"rules", gen} once it has loaded a version).
+//
+// A write fault on writeFile/appendFile still does the open (the file is created or truncated, as
+// for real). The real call is made for close() faults before failing (Linux frees an fd even when close fails),
 // so an injected close error never leaks a descriptor. Callback writeFile/appendFile/truncate are not
 // wrapped themselves: Node builds them from fs.open/fs.write/fs.ftruncate/fs.close, which are.
 const fs = require("fs");
