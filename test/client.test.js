@@ -49,6 +49,19 @@ describe("client against the simulator (strict mode)", function () {
       (await client.getPayment(ack.paymentId)).status.should.equal("CAPTURED");
     });
 
+    it("MANUAL pre-auth reversed by a cancel: the journal notes REVERSED (Dojo sends no record for it), a second cancel is refused before sending", async () => {
+      const { ack, outcome } = await sale(client, 5000, { captureMode: "MANUAL" });
+      outcome.status.should.equal("AUTHORIZED");
+      await client.cancelPayment(ack.paymentId);
+      (await client.getPayment(ack.paymentId)).status.should.equal("REVERSED");
+      client.journal.get(ack.paymentId).status.should.equal("REVERSED");
+      const cancels = sim.stats.requests.CancelPayment;
+      const again = await client.cancelPayment(ack.paymentId).then(() => null, (e) => e);
+      again.code.should.equal("INVALID_STATE");
+      again.message.should.match(/already ended REVERSED/);
+      sim.stats.requests.CancelPayment.should.equal(cancels);
+    });
+
     it("01 declines", async () => {
       const { outcome } = await sale(client, 1201);
       outcome.status.should.equal("DECLINED");

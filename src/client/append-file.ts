@@ -183,8 +183,22 @@ export class AppendFile {
       err = e as Error;
     }
     if (timed) this.noteSyncTime(performance.now() - t0);
+    err ??= this.unlinked();
     if (err) this.fail(err, waiters);
     else settle(waiters, null);
+  }
+
+  /**
+   * A file whose directory was removed under it still takes writes and syncs, into an inode that is
+   * gone once it is closed: durable lines must not be confirmed then.
+   */
+  private unlinked(): NodeJS.ErrnoException | null {
+    try {
+      if (fs.fstatSync(this.fd).nlink > 0) return null;
+    } catch (e) {
+      return e as NodeJS.ErrnoException;
+    }
+    return Object.assign(new Error(`ENOENT: the journal file ${this.path} was removed while open`), { code: "ENOENT", path: this.path });
   }
 
   /** fdatasync in the thread pool, one at a time; repeats while lines were written meanwhile. */
@@ -203,6 +217,7 @@ export class AppendFile {
     fs.fdatasync(this.fd, (err) => {
       // Includes the trip through the pool, so a slow disk reads slow and a fast one switches back.
       if (timed && waiters.length > 0) this.noteSyncTime(performance.now() - t0);
+      if (!err && waiters.length > 0) err = this.unlinked();
       if (err) {
         this.syncing = false;
         this.fail(err, waiters);

@@ -26,6 +26,7 @@ import type { CaptureMode, JsonObject } from "../protocol";
 import { AppendFile, syncDir } from "./append-file";
 import { InFlightMap } from "./in-flight-map";
 import { describeStorageError } from "./storage-error";
+import { acquireJournalLock, JournalLock } from "./journal-lock";
 
 export type PaymentKind = "payment" | "refund";
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
@@ -93,6 +94,8 @@ export interface JournalOptions {
   inlineSyncMaxMs?: number;
   /** Called for a line that could not be read (a torn tail is repaired, not reported). */
   onWarning?: (message: string) => void;
+  /** Who holds the journal's lock, for the error another writer gets (e.g. `connection "Front till"`). */
+  lockLabel?: string;
   /** First and longest wait between recovery attempts after a storage failure (default 1 s and 30 s). */
   recoveryMinMs?: number;
   recoveryMaxMs?: number;
@@ -205,6 +208,48 @@ class FinishedPayment {
   }
 }
 
+/** Fold a journal file's lines into payments by id (unreadable lines are skipped). */
+function foldLines(text: string, byId: Map<string, JournalPayment>): void {
+  for (const line of text.split("\n")) {
+    if (!line) continue;
+    let e: JournalEntry;
+    try {
+      e = JSON.parse(line) as JournalEntry;
+    } catch {
+      continue;
+    }
+    if (e.t === "seen") continue;
+    if (e.t === "snap") {
+      byId.set(e.p.id, { ...e.p });
+      continue;
+    }
+    const p = byId.get(e.id) ?? { id: e.id, updatedAt: e.ts };
+    fold(p, e);
+    byId.set(e.id, p);
+  }
+}
+
+/** The open payments of an active journal file nobody has open (read only: no lock, no repair). */
+export async function readOpenPayments(file: string): Promise<JournalPayment[]> {
+  const byId = new Map<string, JournalPayment>();
+  foldLines(untilZeros(await fs.promises.readFile(file, "utf8")), byId);
+  return [...byId.values()].filter((p) => !isClosed(p));
+}
+
+/** Active journal files in a directory (not rotated segments), with the epos-id their name starts with. */
+export function activeJournalFiles(dir: string): { file: string; eposId: string }[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .map((n) => /^pac-journal-(.*)-[0-9a-f]{10}\.jsonl$/.exec(n))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ file: path.join(dir, m[0]), eposId: m[1] }));
+}
+
 /** The lines of a journal file: an open (or crashed) one ends in zeros written ahead (append-file.ts). */
 export function untilZeros(text: string): string {
   const end = text.indexOf("\0");
@@ -236,6 +281,8 @@ export class Journal extends EventEmitter<JournalEvents> {
   private recoveryDelayMs = 0;
   private lastAttemptAt = 0;
   private closing = false;
+  /** This process's exclusive hold on the file (one writer per journal, across processes too). */
+  private lock: JournalLock | null = null;
   readonly path: string;
   /** Lines skipped while loading (not counting a repaired torn tail). */
   skippedLines = 0;
@@ -253,13 +300,23 @@ export class Journal extends EventEmitter<JournalEvents> {
     this.memoryWindow = opts.memoryWindow ?? 5000;
   }
 
-  /** Open (creating the directory and file if needed) and load the active segment. */
+  /**
+   * Open (creating the directory and file if needed) and load the active segment. Another writer of
+   * the same file, in this process or another, makes it fail with JOURNAL_LOCKED before anything is
+   * read or written.
+   */
   static async open(opts: JournalOptions): Promise<Journal> {
     const j = new Journal(opts);
     await fs.promises.mkdir(opts.dir, { recursive: true });
-    await j.load();
-    j.file = new AppendFile(j.path, { inlineSyncMaxMs: opts.inlineSyncMaxMs });
-    j.segmentNo = j.segments().reduce((m, s) => Math.max(m, s.no), 0);
+    j.lock = await acquireJournalLock(`${j.path}.lock`, { label: opts.lockLabel ?? `epos-id ${opts.identity.eposId}` });
+    try {
+      await j.load();
+      j.file = new AppendFile(j.path, { inlineSyncMaxMs: opts.inlineSyncMaxMs });
+      j.segmentNo = j.segments().reduce((m, s) => Math.max(m, s.no), 0);
+    } catch (e) {
+      j.lock.release();
+      throw e;
+    }
     return j;
   }
 
@@ -494,6 +551,8 @@ export class Journal extends EventEmitter<JournalEvents> {
     if (ids.length) lines.push(JSON.stringify({ t: "seen", ts: now, ids }));
     const text = lines.length ? lines.join("\n") + "\n" : "";
     const tmp = `${this.path}.tmp`;
+    // The directory may have been removed under the journal (recovery).
+    await fs.promises.mkdir(path.dirname(this.path), { recursive: true });
     await fs.promises.writeFile(tmp, text);
     const fh = await fs.promises.open(tmp, "r+");
     try {
@@ -548,28 +607,17 @@ export class Journal extends EventEmitter<JournalEvents> {
       } catch {
         continue;
       }
-      for (const line of text.split("\n")) {
-        if (!line) continue;
-        let e: JournalEntry;
-        try {
-          e = JSON.parse(line) as JournalEntry;
-        } catch {
-          continue;
-        }
-        if (e.t === "seen") continue;
-        if (e.t === "snap") {
-          byId.set(e.p.id, { ...e.p });
-          continue;
-        }
-        const p = byId.get(e.id) ?? { id: e.id, updatedAt: e.ts };
-        fold(p, e);
-        byId.set(e.id, p);
-      }
+      foldLines(text, byId);
     }
     return [...byId.values()].filter((p) => {
       const at = p.startedAt ?? p.recordedAt ?? p.updatedAt;
       return at >= from && at <= to;
     });
+  }
+
+  /** Let a later writer of this journal (same process) take over: it calls `yieldTo` and waits for it. */
+  offerToYield(yieldTo: () => Promise<void>): void {
+    this.lock?.offerToYield(yieldTo);
   }
 
   close(): Promise<void> {
@@ -582,6 +630,7 @@ export class Journal extends EventEmitter<JournalEvents> {
     );
     return settled(this.rotating)
       .then(() => settled(this.recovering))
-      .then(() => this.file.close());
+      .then(() => this.file.close())
+      .finally(() => this.lock?.release());
   }
 }

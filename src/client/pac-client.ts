@@ -447,6 +447,13 @@ export class PacClient extends EventEmitter<PacClientEvents> {
       }
       throw e;
     }
+    if (held) {
+      // A held pre-auth is reversed by the cancel itself (no record follows [M]): the journal notes it,
+      // so a report, a capture guard or a later cancel knows.
+      await this.journal
+        .write({ t: "state", ts: Date.now(), id: paymentId, status: PAYMENT_STATUS.REVERSED }, true)
+        .catch((e: unknown) => this.warn(`payment ${paymentId} was reversed by Dojo, but the journal could not note it: ${describeStorageError(e).words}`));
+    }
     return { paymentId: readPaymentId(r) ?? paymentId, terminalId: readTerminalId(r) ?? tid };
   }
 

@@ -6,6 +6,8 @@
  *   POST pac/test-connection                     try the config dialog's current values (read  below)
  *   GET  pac/status/:configId                    connection state, terminals with their live step,
  *                                                latest payments from the journal
+ *   GET  pac/open-payments                       payments whose result has not reached the flow, per
+ *                                                connection: live, drain-only, or no longer deployed
  *   POST pac/payment/:configId/:paymentId/query  GetPayment, e.g. for an outcome-unknown payment
  *   ALL  pac/vt/:configId/…                      the virtual terminal page of a `simulator` config
  *
@@ -27,12 +29,14 @@ import type { ConnectionState, StateInfo } from "../client/connection";
 import { PacError } from "../client/errors";
 import type { JournalPayment } from "../client/journal";
 import { PacClient } from "../client/pac-client";
+import type { Connections } from "./connections";
+import { openPaymentsReport } from "./open-payments";
 import { credentialSecrets, redactSecrets } from "../client/redact";
 import { ERROR_CODE, FINAL_STATUSES } from "../protocol";
 import type { TerminalInfo } from "../protocol";
 import { PacSimulator, createVirtualTerminalHandler } from "../simulator";
 import type { VirtualTerminalHandler } from "../simulator";
-import { ConfigRuntime, readSettings } from "./config-runtime";
+import { ConfigRuntime, journalRoot, readSettings } from "./config-runtime";
 import type { ConfigCredentials, ConfigDef, ConfigSettings, PacConfigNode } from "./config-runtime";
 import type { NodeAPI } from "./red-types";
 
@@ -145,8 +149,10 @@ export interface PaymentRow {
   terminalId?: string;
   amount?: number;
   currency?: string;
-  /** A final status, or IN_PROGRESS, SENDING, OUTCOME_UNKNOWN, AWAITING_RECORD, REJECTED, NOT_CREATED. */
+  /** A final status, or IN_PROGRESS, SENDING, OUTCOME_UNKNOWN, AWAITING_RECORD, REJECTED, NOT_CREATED, REFUSED. */
   status: string;
+  /** REFUSED: why nothing was sent. */
+  reason?: string;
   /** The terminal's last notification for it. */
   step?: string;
   startedAt?: number;
@@ -197,10 +203,26 @@ export function latestPayments(client: PacClient, limit = LATEST_PAYMENTS): Paym
   const all = new Map<string, JournalPayment>();
   for (const p of client.journal.recent()) all.set(p.id, p);
   for (const p of client.journal.openPayments()) all.set(p.id, p);
-  return [...all.values()]
-    .sort((a, b) => (b.startedAt ?? b.updatedAt) - (a.startedAt ?? a.updatedAt))
-    .slice(0, limit)
-    .map((p) => paymentRow(client, p));
+  const rows = [...all.values()].map((p) => paymentRow(client, p));
+  // Refused before anything was sent (e.g. the journal could not write): shown as refused, with why.
+  for (const r of client.recentRefusals()) {
+    if (all.has(r.paymentId)) continue;
+    rows.push({
+      paymentId: r.paymentId,
+      kind: r.kind,
+      terminalId: r.terminalId,
+      amount: r.amount,
+      currency: r.currency,
+      status: "REFUSED",
+      reason: r.reason,
+      startedAt: r.at,
+      updatedAt: r.at,
+      queryable: false,
+      outcomeUnknown: false,
+      delivered: false,
+    });
+  }
+  return rows.sort((a, b) => (b.startedAt ?? b.updatedAt) - (a.startedAt ?? a.updatedAt)).slice(0, limit);
 }
 
 // ---- connection test ------------------------------------------------------------------------------
@@ -511,7 +533,7 @@ export interface StatusReport {
   name?: string;
   environment?: string;
   eposId?: string;
-  connection: { state: string; reason?: string; retryInMs?: number };
+  connection: { state: string; reason?: string; retryInMs?: number; journal?: string };
   terminals: TerminalRow[];
   /** Why terminals could not be listed (not connected, an error). */
   terminalsError?: string;
@@ -531,7 +553,12 @@ export async function statusReport(RED: AdminNodeAPI, node: PacConfigNode): Prom
     name: node.name || undefined,
     environment: def?.environment ?? (runtime.simulator ? "simulator" : undefined),
     eposId: def?.eposId ?? client?.connection.eposId,
-    connection: { state: view.state, ...(view.reason ? { reason: runtime.redact(view.reason) } : {}), ...(view.retryInMs !== undefined ? { retryInMs: view.retryInMs } : {}) },
+    connection: {
+      state: view.state,
+      ...(view.reason ? { reason: runtime.redact(view.reason) } : {}),
+      ...(view.retryInMs !== undefined ? { retryInMs: view.retryInMs } : {}),
+      ...(view.journal !== undefined ? { journal: view.journal } : {}),
+    },
     terminals: [],
     payments: [],
     virtualTerminal: runtime.simulator && !runtime.simulator.isStopped ? `pac/vt/${encodeURIComponent(node.id)}/` : null,
@@ -597,13 +624,20 @@ function vtHandler(sim: PacSimulator, base: string, title: string): VirtualTermi
   return h;
 }
 
-const registered = new WeakSet<object>();
+/** Per admin app (one per runtime): its routes are added once, and read the newest registry of connections. */
+const registered = new WeakMap<object, { connections: Connections | null }>();
 
 /** Register the routes once per admin app. Does nothing without httpAdmin (some test harnesses). */
-export function registerAdminEndpoints(RED: AdminNodeAPI): void {
+export function registerAdminEndpoints(RED: AdminNodeAPI, connections: Connections | null = null): void {
   const app = RED.httpAdmin;
-  if (!app || registered.has(app)) return;
-  registered.add(app);
+  if (!app) return;
+  const known = registered.get(app);
+  if (known) {
+    known.connections = connections;
+    return;
+  }
+  const current = { connections };
+  registered.set(app, current);
   const allow: (p: string) => Middleware = (p) => (RED.auth ? RED.auth.needsPermission(p) : (_q, _s, next) => next());
   const read = allow(READ_PERMISSION);
   const write = allow(WRITE_PERMISSION);
@@ -659,6 +693,17 @@ export function registerAdminEndpoints(RED: AdminNodeAPI): void {
       const node = deployed(req, res);
       if (!node) return;
       res.json(await statusReport(RED, node));
+    }),
+  );
+
+  app.get(
+    "/pac/open-payments",
+    read,
+    guard(async (_req, res) => {
+      const list = current.connections
+        ? await openPaymentsReport(current.connections, journalRoot(RED), (id) => configDefs(RED).get(id)?.environment)
+        : [];
+      res.json({ connections: list, at: Date.now() });
     }),
   );
 

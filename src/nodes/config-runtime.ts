@@ -21,6 +21,9 @@ import { fileSafeName } from "../client/journal";
 import { InFlightMap } from "../client/in-flight-map";
 import { credentialSecrets, redactSecrets } from "../client/redact";
 import type { NotificationEvent, PaymentOutcome, SignatureQuestion, RecordEvent } from "../client/pac-client";
+import type { JournalHealth } from "../client/journal";
+import { describeStorageError, storageErrorCode } from "../client/storage-error";
+import type { Connections } from "./connections";
 import { DOJO_URLS } from "../protocol";
 import { PacSimulator } from "../simulator";
 import type { SimulatorOptions } from "../simulator";
@@ -157,8 +160,19 @@ export function readSettings(def: ConfigDef, creds: ConfigCredentials | undefine
 class NotHandedOver extends Error {}
 
 const CLOSE_BOUND_MS = 8000;
+/** A drain-only connection ends after this even with payments still open (they stay in the journal). */
+export const DRAIN_MAX_MS = 15 * 60_000;
+/** Retries of a journal that could not be opened (a full or read-only disk at start). */
+const OPEN_RETRY_MIN_MS = 1000;
+const OPEN_RETRY_MAX_MS = 30_000;
 
-function journalRoot(RED: NodeAPI): string {
+/** An error from the file system (it has an errno code such as ENOSPC), not from the settings. */
+function isStorageError(e: unknown): boolean {
+  return /^E[A-Z]+$/.test(storageErrorCode(e));
+}
+
+/** Where live connections keep their journals: `<userDir>/dojo-pac-journal`. */
+export function journalRoot(RED: NodeAPI): string {
   let userDir: string | undefined;
   try {
     userDir = RED.settings.userDir;
@@ -207,6 +221,14 @@ export class ConfigRuntime {
   private flowsStarted = false;
   /** Set by close(); the runtime is closing from then on. */
   private closePromise: Promise<void> | null = null;
+  /** live: serves its nodes; draining: its node is gone, it only collects the results of payments still open. */
+  private mode: "live" | "draining" = "live";
+  private drainTimer: NodeJS.Timeout | null = null;
+  private drainWarned = false;
+  private openRetryTimer: NodeJS.Timeout | null = null;
+  private openRetryMs = 0;
+  /** The journal's failure already reported (one warning per failure, not one per frame). */
+  private journalWarned = false;
   private initPromise: Promise<PacClient | null> | null = null;
   private view: ConnectionView;
   private wireListener: ((w: WireEvent) => void) | null = null;
@@ -217,6 +239,7 @@ export class ConfigRuntime {
     private readonly RED: NodeAPI,
     private readonly node: PacConfigNode,
     private readonly settings: ConfigSettings | string,
+    private readonly connections?: Connections,
   ) {
     this.view = typeof settings === "string" ? { state: "config-error", reason: settings } : { state: "idle" };
     this.secrets = typeof settings === "string" ? [] : credentialSecrets(settings.accountName, settings.apiKey);
@@ -226,6 +249,25 @@ export class ConfigRuntime {
       ["flows:started", () => this.setFlowsStarted(true)],
     ];
     for (const [event, listener] of this.runtimeListeners) RED.events.on(event, listener);
+    connections?.add(this);
+  }
+
+  get configId(): string {
+    return this.node.id;
+  }
+
+  get isDraining(): boolean {
+    return this.mode === "draining";
+  }
+
+  /** A user node registered here (a live connection only: a drain-only one has none). */
+  user(id: string): PacUser | undefined {
+    return this.mode === "live" && !this.closing ? this.adapters.get(id) : undefined;
+  }
+
+  /** Its name, for messages about it. */
+  get displayName(): string {
+    return this.label;
   }
 
   private get closing(): boolean {
@@ -286,7 +328,8 @@ export class ConfigRuntime {
     if (!this.initPromise) this.initPromise = this.init(this.settings);
     const client = await this.initPromise;
     if (!client) {
-      throw new FlowError("CONFIG", `the Dojo connection "${this.label}" could not start: ${this.view.reason ?? "closed"}`);
+      const code = this.view.journal !== undefined ? "JOURNAL" : this.view.state === "identity-in-use" ? "IDENTITY_IN_USE" : "CONFIG";
+      throw new FlowError(code, `the Dojo connection "${this.label}" could not start: ${this.view.reason ?? "closed"}`);
     }
     const s = client.state;
     if (s === "idle" || s === "connecting") await this.waitOpen(client, waitOpenMs);
@@ -348,17 +391,20 @@ export class ConfigRuntime {
         resellerId: settings.resellerId,
         journalDir,
         requestTimeoutMs: settings.requestTimeoutMs,
-        journal: { onWarning: (m) => this.node.warn(this.redact(m)) },
+        journal: { onWarning: (m) => this.node.warn(this.redact(m)), lockLabel: `connection "${this.label}"` },
       });
       if (this.closing) {
         await client.close();
         return null;
       }
       this.client = client;
+      this.openRetryMs = 0;
+      if (this.view.journal !== undefined) this.onJournal({ state: "ok" });
+      client.on("journal", (h) => this.onJournal(h));
       client.on("state", (state, info) => this.onState(state, info));
       client.on("warning", (m) => this.node.warn(this.redact(m)));
-      client.on("notification", (e) => this.fanOut((u) => u.notification?.(e)));
-      client.on("signature", (q) => this.fanOut((u) => u.signature?.(q)));
+      client.on("notification", (e) => this.toOwner(e.owner, (u) => u.notification?.(e)));
+      client.on("signature", (q) => this.toOwner(q.owner, (u) => u.signature?.(q)));
       client.on("record", (r) => this.fanOut((u) => u.record?.(r)));
       client.on("outcome", (o) => this.route(o));
       this.updateWire();
@@ -368,16 +414,140 @@ export class ConfigRuntime {
       return client;
     } catch (e) {
       const reason = this.redact(e instanceof Error ? e.message : String(e));
-      this.setView({ state: "config-error", reason });
-      this.node.error(`Dojo connection "${this.label}" could not start: ${reason}`);
+      const code = (e as { code?: unknown } | null)?.code;
+      if (code === "JOURNAL_LOCKED") {
+        // Another connection (in this process or another) already has this identity: no socket, no writer.
+        const holder = (e as { holder?: { label?: string; pid?: number } }).holder;
+        const who = holder?.pid === process.pid ? (holder.label ?? "another connection") : reason;
+        const text = `epos-id ${settings.eposId} is already used by ${who}: this connection stays off (give each till its own epos-id)`;
+        this.setView({ state: "identity-in-use", reason: text });
+        this.node.error(`Dojo connection "${this.label}": ${text}`);
+      } else if (isStorageError(e) && !this.closing) {
+        // The journal could not be opened (disk full, read-only, no access): retried by itself.
+        const text = describeStorageError(e);
+        this.setView({ state: "starting", reason, journal: text.short });
+        if (!this.journalWarned) {
+          this.journalWarned = true;
+          this.node.warn(this.redact(`Dojo connection "${this.label}": the journal in ${journalRoot(this.RED)} cannot be opened: ${text.words}; new sales are refused, retrying by itself`));
+        }
+        this.retryOpen();
+      } else {
+        this.setView({ state: "config-error", reason });
+        this.node.error(`Dojo connection "${this.label}" could not start: ${reason}`);
+      }
       return null;
     }
+  }
+
+  /** Try to start again after a storage error at open, with backoff; a success clears the red status. */
+  private retryOpen(): void {
+    if (this.closing || this.openRetryTimer || typeof this.settings === "string") return;
+    this.openRetryMs = this.openRetryMs === 0 ? OPEN_RETRY_MIN_MS : Math.min(this.openRetryMs * 2, OPEN_RETRY_MAX_MS);
+    const settings = this.settings;
+    this.openRetryTimer = setTimeout(() => {
+      this.openRetryTimer = null;
+      if (this.closing) return;
+      this.initPromise = this.init(settings);
+      void this.initPromise.then((client) => {
+        if (client && this.flowsStarted) this.drain();
+      });
+    }, this.openRetryMs);
+  }
+
+  private onJournal(h: JournalHealth): void {
+    if (this.closing) return;
+    if (h.state === "failed") {
+      if (!this.journalWarned) {
+        this.journalWarned = true;
+        this.node.warn(this.redact(`Dojo connection "${this.label}": the journal ${h.path} cannot write: ${h.words}. New sales and refunds are refused and records are not acknowledged (Dojo keeps them) until it recovers; it retries by itself`));
+      }
+      this.setView({ ...this.view, journal: h.short });
+      return;
+    }
+    if (this.journalWarned) this.node.log(`Dojo connection "${this.label}": the journal writes again`);
+    this.journalWarned = false;
+    const { journal: _gone, ...view } = this.view;
+    this.setView(view);
+    // Outcomes whose hand-over the journal could not note go now.
+    if (this.flowsStarted) this.drain();
+  }
+
+  /**
+   * The config node is closing (a deploy or a stop). With payments still open under this identity
+   * (not finished, or finished and not handed over) the connection stays, drain-only, to collect
+   * their results; otherwise it closes.
+   */
+  closeForNode(): Promise<void> {
+    if (this.closing || this.mode === "draining") return this.closePromise ?? Promise.resolve();
+    if (this.openWork() === 0 || !this.connections || !this.client) return this.close();
+    this.startDraining();
+    return Promise.resolve();
+  }
+
+  /**
+   * Payments whose result this connection still has to bring in: followed by the client (no record
+   * yet) or recorded and waiting for a node that exists (while flows are stopped for a deploy, any
+   * result: its node may be starting). An outcome with nowhere to go once flows run stays in the
+   * journal for the next start of this identity and keeps nothing open.
+   */
+  openWork(): number {
+    const client = this.client;
+    if (!client || typeof this.settings === "string" || this.settings.environment === "simulator") return 0;
+    const s = client.state;
+    if (s === "displaced" || s === "auth-failed" || s === "closed" || s === "closing") return 0;
+    return client.unresolved + this.routing.size + [...this.pending.values()].filter((o) => !this.flowsStarted || this.hasTaker(o)).length;
+  }
+
+  private startDraining(): void {
+    const client = this.client;
+    if (!client || !this.connections) return;
+    this.mode = "draining";
+    this.connections.startDraining(this);
+    for (const id of [...this.adapters.keys()]) this.adapters.delete(id);
+    // A new connection with the same identity takes over at once: it reopens the same journal and
+    // follows the payments up itself (the lock asks this one to close first).
+    client.journal.offerToYield(() => this.close());
+    this.drainTimer = setTimeout(() => {
+      this.drainTimer = null;
+      const left = this.openWork();
+      if (left > 0) {
+        this.node.warn(
+          this.redact(`Dojo connection "${this.label}" (epos-id ${client.connection.eposId}): ${left} payment(s) still open after ${DRAIN_MAX_MS / 60_000} minutes of draining; closing. They are followed up when a connection with this identity starts again`),
+        );
+      }
+      void this.close();
+    }, DRAIN_MAX_MS);
+    this.drainTimer.unref();
+  }
+
+  /** After a deploy: still draining means the identity really changed or went: say so once. */
+  private warnDraining(): void {
+    const client = this.client;
+    if (this.mode !== "draining" || this.drainWarned || this.closing || !client) return;
+    const open = this.openWork();
+    if (open === 0) return;
+    this.drainWarned = true;
+    this.node.warn(
+      this.redact(
+        `Dojo connection "${this.label}" was changed or removed with ${open} payment(s) still open under epos-id ${client.connection.eposId}: a drain-only connection collects their results (no new sales) until they settle, at most ${DRAIN_MAX_MS / 60_000} minutes`,
+      ),
+    );
+  }
+
+  /** A drain-only connection with nothing left to collect closes. */
+  private checkDrained(): void {
+    if (this.mode === "draining" && this.flowsStarted && !this.closing && this.openWork() === 0) void this.close();
   }
 
   /** Close within a few seconds: client (socket, journal), simulator, listeners. */
   close(): Promise<void> {
     if (this.closePromise) return this.closePromise;
     for (const [event, listener] of this.runtimeListeners) this.RED.events.removeListener(event, listener);
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.drainTimer = null;
+    if (this.openRetryTimer) clearTimeout(this.openRetryTimer);
+    this.openRetryTimer = null;
+    this.connections?.remove(this);
     const work = (async (): Promise<void> => {
       const client = this.initPromise ? await this.initPromise : null;
       if (client) {
@@ -411,15 +581,28 @@ export class ConfigRuntime {
   private onState(state: ConnectionState, info: StateInfo): void {
     if (this.closing) return;
     const reason = info.error?.message ?? info.reason;
-    this.setView({ state, ...(reason ? { reason: this.redact(reason) } : {}), ...(info.retryInMs !== undefined ? { retryInMs: info.retryInMs } : {}) });
+    this.setView({
+      state,
+      ...(reason ? { reason: this.redact(reason) } : {}),
+      ...(info.retryInMs !== undefined ? { retryInMs: info.retryInMs } : {}),
+      ...(this.view.journal !== undefined ? { journal: this.view.journal } : {}),
+    });
     if ((state === "auth-failed" || state === "displaced") && info.error) this.node.warn(this.redact(info.error.message));
     const safeInfo: StateInfo = { ...info, ...(info.reason ? { reason: this.redact(info.reason) } : {}) };
     this.fanOut((u) => u.stateChange?.(state, safeInfo));
+    this.checkDrained(); // a drain-only connection that was displaced has nothing more to collect
   }
 
   private setView(view: ConnectionView): void {
     this.view = view;
     this.fanOut((u) => u.connection?.(view));
+  }
+
+  /** Live: every user (each filters by owner); drain-only: the payment's node, wherever it is now. */
+  private toOwner(owner: string | undefined, fn: (u: PacUser) => void): void {
+    if (this.mode === "live") return this.fanOut(fn);
+    const u = owner !== undefined ? this.connections?.owner(owner) : undefined;
+    if (u) this.tell(u, fn);
   }
 
   private fanOut(fn: (u: PacUser) => void): void {
@@ -455,7 +638,10 @@ export class ConfigRuntime {
 
   private setFlowsStarted(started: boolean): void {
     this.flowsStarted = started;
-    if (started) this.drain();
+    if (started) {
+      this.drain();
+      this.warnDraining();
+    }
   }
 
   /** One outcome, from the client (live) or from its journal (undelivered at start). */
@@ -463,32 +649,61 @@ export class ConfigRuntime {
     if (this.routing.has(o.paymentId)) return;
     this.pending.set(o.paymentId, o);
     if (this.flowsStarted) this.drain();
+    else this.checkDrained();
+  }
+
+  /** The node that started it: here, or (drain-only) in whichever live connection it now uses. */
+  private ownerOf(o: PaymentOutcome): PacUser | undefined {
+    if (o.owner === undefined) return undefined;
+    return this.mode === "draining" ? this.connections?.owner(o.owner) : this.adapters.get(o.owner);
+  }
+
+  /** pac-events nodes that take orphans: here, or (drain-only) those of the redeployed config node. */
+  private orphanTakers(o: PaymentOutcome): PacUser[] {
+    const users = this.mode === "draining" ? [...(this.connections?.liveById(this.configId)?.usersForOrphans() ?? [])] : [...this.adapters.values()];
+    return users.filter((u) => u.orphan && this.safeAccepts(u, o));
+  }
+
+  /** Users that may take orphans (for a drain-only connection of the same config node). */
+  usersForOrphans(): PacUser[] {
+    return this.mode === "live" && !this.closing ? [...this.adapters.values()].filter((u) => u.orphan !== undefined) : [];
+  }
+
+  /** Answer a signature question a drain-only connection holds (the node's own client did not know it). */
+  answerSignatureElsewhere(paymentId: string, accepted: boolean): boolean {
+    return this.connections?.answerSignature(paymentId, accepted) ?? false;
+  }
+
+  private hasTaker(o: PaymentOutcome): boolean {
+    const owner = this.ownerOf(o);
+    return owner ? owner.outcome !== undefined : this.orphanTakers(o).length > 0;
   }
 
   /** Hand pending outcomes to their owners, then orphans to events nodes (flows running only). */
   private drain(): void {
     if (!this.flowsStarted || this.closing || !this.client) return;
     for (const o of [...this.pending.values()]) {
-      const owner = o.owner !== undefined ? this.adapters.get(o.owner) : undefined;
+      const owner = this.ownerOf(o);
       if (owner?.outcome) {
         this.handOver(o, () => {
-          const live = o.owner !== undefined ? this.adapters.get(o.owner) : undefined;
+          const live = this.ownerOf(o);
           if (!live?.outcome || this.closing) throw new NotHandedOver();
           live.outcome(o);
         });
         continue;
       }
       if (owner) continue; // the id belongs to a node that cannot take it: keep it
-      const takers = [...this.adapters.values()].filter((u) => u.orphan && this.safeAccepts(u, o));
+      const takers = this.orphanTakers(o);
       if (takers.length === 0) continue; // stays pending (and undelivered in the journal)
       this.handOver(o, () => {
-        const live = takers.filter((u) => this.adapters.get(u.id) === u && !this.closing);
+        const live = this.orphanTakers(o).filter((u) => takers.includes(u) && !this.closing);
         if (live.length === 0) throw new NotHandedOver();
         for (const u of live) u.orphan?.(o);
         // Its node is gone: nobody will send the original msg any more.
         waiting.delete(o.paymentId);
       });
     }
+    this.checkDrained();
   }
 
   private safeAccepts(u: PacUser, o: PaymentOutcome): boolean {
@@ -514,6 +729,7 @@ export class ConfigRuntime {
       () => {
         // false: the journal says it was delivered before; either way it is settled.
         this.routing.delete(o.paymentId);
+        this.checkDrained();
       },
       (e: unknown) => {
         this.routing.delete(o.paymentId);
@@ -521,11 +737,12 @@ export class ConfigRuntime {
         this.pending.set(o.paymentId, o);
         if (e instanceof NotHandedOver) {
           if (this.flowsStarted) setImmediate(() => this.drain());
-        } else {
+        } else if (this.client?.journal.health.state !== "failed") {
           this.node.warn(
             this.redact(`could not hand over the outcome of payment ${o.paymentId}: ${e instanceof Error ? e.message : String(e)}; it is kept for the next start`),
           );
         }
+        // else: the journal cannot note the hand-over; it goes when the journal recovers (onJournal).
       },
     );
   }

@@ -4,6 +4,7 @@
  * status for the Dojo sidebar, the virtual terminal page) are in admin.ts.
  */
 import { ConfigCredentials, ConfigDef, ConfigRuntime, PacConfigNode, readSettings } from "./config-runtime";
+import { Connections } from "./connections";
 import { registerAdminEndpoints } from "./admin";
 import type { AdminNodeAPI } from "./admin";
 import type { NodeAPI } from "./red-types";
@@ -13,13 +14,16 @@ interface ConfigNodeWithCredentials extends PacConfigNode {
 }
 
 export = function register(RED: NodeAPI): void {
+  // This runtime's Dojo connections, live and drain-only (per registration, not per module).
+  const connections = new Connections(RED);
   function PacConfig(this: ConfigNodeWithCredentials, def: ConfigDef & { id: string; type: string }): void {
     RED.nodes.createNode(this, def);
     this.users = {};
-    this.pac = new ConfigRuntime(RED, this, readSettings(def, this.credentials));
+    this.pac = new ConfigRuntime(RED, this, readSettings(def, this.credentials), connections);
     this.on("close", (removed, done) => {
       void removed;
-      this.pac.close().then(
+      // Drain-only while payments are open under this identity (a changed or removed connection).
+      this.pac.closeForNode().then(
         () => done(),
         () => done(),
       );
@@ -31,5 +35,5 @@ export = function register(RED: NodeAPI): void {
       apiKey: { type: "password" },
     },
   });
-  registerAdminEndpoints(RED as AdminNodeAPI);
+  registerAdminEndpoints(RED as AdminNodeAPI, connections);
 };

@@ -202,9 +202,11 @@ export function releaseInstance(instance: object): void {
 
 /** What the config node reports about its connection. */
 export interface ConnectionView {
-  state: ConnectionState | "starting" | "config-error";
+  state: ConnectionState | "starting" | "config-error" | "identity-in-use";
   reason?: string;
   retryInMs?: number;
+  /** The journal cannot write: a few words on why ("disk full"); new sales are refused meanwhile. */
+  journal?: string;
 }
 
 /** A connection text: the node's status.state.* key, else its runtime.* key, else English. */
@@ -214,6 +216,10 @@ function stateText(t: Translate, key: string, english: string, subs?: Substituti
 
 /** Connection state in plain words for a user node's status. */
 export function connectionStatus(view: ConnectionView, t: Translate): NodeStatus {
+  // Whatever the socket does, a journal that cannot write stops sales: that is what to show.
+  if (view.journal !== undefined) {
+    return { fill: "red", shape: "ring", text: stateText(t, "journalFailed", "journal: __reason__", { reason: view.journal }) };
+  }
   switch (view.state) {
     case "idle":
     case "starting":
@@ -236,6 +242,8 @@ export function connectionStatus(view: ConnectionView, t: Translate): NodeStatus
       return { fill: "red", shape: "ring", text: stateText(t, "authFailed", "auth failed: check account name and API key") };
     case "displaced":
       return { fill: "red", shape: "ring", text: stateText(t, "displaced", "another till uses this EPOS id") };
+    case "identity-in-use":
+      return { fill: "red", shape: "ring", text: stateText(t, "identityInUse", "epos-id in use") };
     case "config-error":
       return {
         fill: "red",
@@ -265,7 +273,7 @@ export class StatusLine {
 
   setConnection(view: ConnectionView): void {
     this.connection = connectionStatus(view, this.t);
-    this.connected = view.state === "open";
+    this.connected = view.state === "open" && view.journal === undefined;
     this.show();
   }
 

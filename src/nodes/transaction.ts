@@ -238,7 +238,8 @@ class TransactionNode extends UserNode {
       );
     }
     const client = await this.client();
-    if (!client.answerSignature(paymentId, accepted)) {
+    // The question may be held by a drain-only connection (this node's connection changed identity).
+    if (!client.answerSignature(paymentId, accepted) && !this.runtime?.answerSignatureElsewhere(paymentId, accepted)) {
       throw new FlowError(
         "NO_QUESTION",
         `no open signature question for payment ${paymentId}: already answered, timed out, or not asked`,
