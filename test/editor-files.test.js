@@ -176,6 +176,9 @@ const validators = {
   },
 };
 
+/** The config nodes the stub editor holds (RED.nodes.eachConfig), set by a test. */
+let editorConfigs = [];
+
 /** Run a node's editor scripts with a stub RED; returns {type: definition}. */
 function loadDefinitions(file) {
   const defs = {};
@@ -184,6 +187,9 @@ function loadDefinitions(file) {
       nodes: {
         registerType(type, def) {
           defs[type] = def;
+        },
+        eachConfig(cb) {
+          editorConfigs.forEach((n) => cb(n));
         },
       },
       validators,
@@ -204,12 +210,13 @@ function fakeNode(type, catalog, props) {
   return Object.assign(
     {
       type,
-      _(key) {
+      _(key, subs) {
         const value = lookup(catalog, key);
         if (typeof value !== "string") {
           throw new Error(type + ": i18n key " + key + " is missing from " + type + ".json");
         }
-        return value;
+        // Node-RED's i18next interpolates __name__
+        return value.replace(/__(\w+)__/g, (m, k) => (subs && k in subs ? String(subs[k]) : m));
       },
     },
     props,
@@ -520,6 +527,57 @@ describe("editor files", function () {
     });
   });
 
+  describe("one identity, one owner in the editor", function () {
+    const code = () => javascriptBlocks(read(path.join(NODES, "pac-config.html"))).join("\n");
+    const catalog = () => JSON.parse(read(path.join(LOCALES, "pac-config.json")))["pac-config"];
+
+    it("re-validates every pac-config node when one is added, changed or removed (the other one's triangle follows)", function () {
+      const js = code();
+      for (const event of ["nodes:add", "nodes:change", "nodes:remove"]) {
+        js.should.match(new RegExp('RED\\.events\\.on\\("' + event + '", revalidateSoon\\)'), event);
+      }
+      js.should.match(/RED\.editor\.validateNode\(n\)/);
+      js.should.match(/RED\.editor\.validateNode\(u\)/);
+    });
+
+    it("shows the collision and the open payments under the EPOS id field, announced", function () {
+      const body = scriptBlocks(read(path.join(NODES, "pac-config.html")), "data-template-name")[0].body;
+      for (const id of ["pac-config-eposId-warning", "pac-config-open-payments"]) {
+        body.should.match(new RegExp('<div id="' + id + '" class="pac-config-warning" role="status" aria-live="polite"></div>'), id);
+      }
+      const c = catalog();
+      for (const key of ["inUse", "openPayment", "openPayments"]) c.identity.should.have.property(key);
+      c.identity.openPayments.should.match(/__count__/).and.match(/__eposId__/);
+      c.errors.eposIdInUse.should.match(/__eposId__/).and.match(/__name__/);
+    });
+
+    it("asks pac/open-payments on a change of identity, on show, Refresh and deploy, never on the 2 s timer", function () {
+      const js = code();
+      (js.match(/url: "pac\/open-payments"/g) || []).length.should.equal(2, "the dialog and the sidebar");
+      js.should.match(/RED\.comms\.subscribe\("notification\/runtime-deploy"/);
+      const timer = js.match(/setInterval\(function \(\) \{([\s\S]*?)\}, POLL_MS\)/);
+      should.exist(timer, "the status timer");
+      timer[1].should.not.match(/refreshOpen|open-payments/);
+      const c = catalog();
+      for (const state of ["draining", "not-configured"]) c.sidebar.open.state.should.have.property(state);
+    });
+
+    it("has every key of en-US in every locale", function () {
+      const locales = fs.readdirSync(path.join(NODES, "locales"));
+      locales.should.containEql("en-US");
+      const keys = (o, prefix) => Object.entries(o).flatMap(([k, v]) => (v && typeof v === "object" ? keys(v, prefix + k + ".") : [prefix + k]));
+      for (const file of fs.readdirSync(LOCALES).filter((f) => f.endsWith(".json"))) {
+        const want = keys(JSON.parse(read(path.join(LOCALES, file))), "");
+        for (const locale of locales.filter((l) => l !== "en-US")) {
+          const other = path.join(NODES, "locales", locale, file);
+          fs.existsSync(other).should.be.true(locale + "/" + file);
+          const have = keys(JSON.parse(read(other)), "");
+          want.filter((k) => !have.includes(k)).should.eql([], locale + "/" + file + " misses keys");
+        }
+      }
+    });
+  });
+
   describe("validation", function () {
     function setup(type) {
       const catalog = JSON.parse(read(path.join(LOCALES, type + ".json")));
@@ -549,6 +607,51 @@ describe("editor files", function () {
       // a reason is given (3.x validators), from the catalog
       def.defaults.requestTimeout.validate.call(node(), "abc", {}).should.be.a.String();
       def.defaults.url.validate.call(custom, "http://x", {}).should.be.a.String();
+    });
+
+    it("pac-config: two connections of one till are both invalid, naming the other; simulator pairs never", function () {
+      const { def, node } = setup("pac-config");
+      const validate = def.defaults.eposId.validate;
+      validate.length.should.equal(2, "a 3.x validator (v, opt) may return its reason");
+      const cfg = (props) => node(Object.assign({ type: "pac-config", name: "", url: "", environment: "staging" }, props));
+      try {
+        const front = cfg({ id: "a", name: "Front till", eposId: "till-1" });
+        const back = cfg({ id: "b", eposId: " till-1 " }); // trimmed by the runtime: the same till
+        editorConfigs = [front, back];
+        validate.call(front, front.eposId, {}).should.equal('EPOS id till-1 is also used by connection "till-1@staging"');
+        validate.call(back, back.eposId, {}).should.equal('EPOS id till-1 is also used by connection "Front till"');
+        validate.call(back, back.eposId).should.be.false("without opt (Node-RED 2.x): false");
+        isValid(def, "eposId", "till-2", back).should.be.true("another EPOS id");
+        // Not the same till: another environment, another custom URL, another known account.
+        back.environment = "production";
+        isValid(def, "eposId", back.eposId, back).should.be.true("another environment");
+        front.environment = back.environment = "custom";
+        front.url = "wss://a.example/pac";
+        back.url = "wss://b.example/pac";
+        isValid(def, "eposId", back.eposId, back).should.be.true("another URL");
+        back.url = " wss://a.example/pac ";
+        isValid(def, "eposId", back.eposId, back).should.be.false("the same URL");
+        front.credentials = { accountName: "shop-a" };
+        isValid(def, "eposId", back.eposId, back).should.be.false("one account not known here: may be the same");
+        back.credentials = { accountName: "shop-b" };
+        isValid(def, "eposId", back.eposId, back).should.be.true("two known accounts");
+        back.credentials = { accountName: "shop-a " };
+        isValid(def, "eposId", back.eposId, back).should.be.false("the same account");
+        front.d = true;
+        isValid(def, "eposId", back.eposId, back).should.be.true("a disabled connection does not connect");
+        // Each simulator connection has its own simulator and journal.
+        const sim1 = cfg({ id: "c", environment: "simulator", eposId: "till-1" });
+        const sim2 = cfg({ id: "d", environment: "simulator", eposId: "till-1" });
+        editorConfigs = [sim1, sim2];
+        isValid(def, "eposId", sim1.eposId, sim1).should.be.true();
+        isValid(def, "eposId", sim2.eposId, sim2).should.be.true();
+        // alone: valid
+        editorConfigs = [front];
+        front.d = false;
+        isValid(def, "eposId", front.eposId, front).should.be.true();
+      } finally {
+        editorConfigs = [];
+      }
     });
 
     it("pac-payment / pac-refund: currency is three capital letters", function () {
