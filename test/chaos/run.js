@@ -101,8 +101,10 @@ async function main() {
   console.log(`runtime ${((Date.now() - started) / 1000).toFixed(1)} s`);
   if (harnessError) {
     console.log("0 passed, 1 failed");
+    console.log("chaos: harness error, no verdict");
     return 2;
   }
+  for (const line of h.summary) console.log(line);
   return failed > 0 ? 1 : 0;
 }
 
@@ -589,8 +591,10 @@ class Harness {
       for (const inv of failed) for (const d of inv.details) for (const m of d.matchAll(/\b(?:sale|pre|ref)-\d+\b/g)) ids.add(m[0]);
       this.printLog(ids);
     }
-    console.log(`${invariants.length - failed.length} passed, ${failed.length} failed`);
-    console.log(`chaos: ${created.size} payments, ${failed.length} failed invariants (seed ${this.opts.seed}, plan ${this.plan.hash})`);
+    this.summary = [
+      `${invariants.length - failed.length} passed, ${failed.length} failed`,
+      `chaos: ${created.size} payments, ${failed.length} failed invariants (seed ${this.opts.seed}, plan ${this.plan.hash})`,
+    ];
     return failed.length;
   }
 

@@ -23,7 +23,7 @@ const DEPLOY_TYPES = ["full", "nodes", "flows"];
  * sent into a sink being replaced would test Node-RED, not this package. */
 const TOUCHABLE = ["pay", "refund", "capture", "cancel", "cfg", "events", "prep-sale", "prep-refund"];
 const DROPS = ["CreatePayment", "PRESENT_CARD", "signature", "record", "blackhole"];
-const STORAGE_OPS = ["write", "fsync", "open", "truncate", "rename", "*"];
+const STORAGE_OPS = ["write", "write", "fsync", "fsync", "*", "open", "truncate", "rename"];
 const STORAGE_ERRNOS = ["ENOSPC", "EDQUOT", "EIO", "EROFS", "EACCES"];
 
 function amountFor(r, weights) {
@@ -49,7 +49,7 @@ function makePlan({ seed, chaosMs, terminals, storage }) {
   const faultWeights = { ...FAULT_WEIGHTS, storage: storage ? FAULT_WEIGHTS.storage : 0 };
   // Faults stop early enough for the last undo steps to run inside the chaos phase.
   const faultEnd = chaosMs - 3000;
-  for (let t = 2500 + r.int(0, 2000); t < faultEnd; t += 2500 + r.int(0, 7000)) {
+  for (let t = 2500 + r.int(0, 2000); t < faultEnd; t += 2000 + r.int(0, 5000)) {
     const kind = r.weighted(faultWeights);
     if (kind === "deploy") {
       add(t, { kind: "deploy", type: r.pick(DEPLOY_TYPES), touch: r.pick(TOUCHABLE) });
