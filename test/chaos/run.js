@@ -464,13 +464,13 @@ class Harness {
     this.state = { ...this.state, eposId: ORIGINAL_EPOS, dup: false, rev: {} };
     await this.deploy("nodes");
     const connected = () => this.sim.connections().includes(ORIGINAL_EPOS);
-    if (!(await this.waitFor(connected, 15000))) {
-      this.heal_.notes.push(`${ORIGINAL_EPOS} not connected 15 s after the original flow was deployed (connections: ${JSON.stringify(this.sim.connections())}); a full deploy follows`);
+    if (!(await this.waitFor(connected, 10000))) {
+      this.heal_.notes.push(`${ORIGINAL_EPOS} not connected 10 s after the original flow was deployed (connections: ${JSON.stringify(this.sim.connections())}); a full deploy follows`);
       await this.deploy("full");
-      if (!(await this.waitFor(connected, 15000))) {
+      if (!(await this.waitFor(connected, 10000))) {
         this.heal_.notes.push(`${ORIGINAL_EPOS} still not connected after a full deploy; Node-RED restarted`);
         await this.kill({ signal: "SIGTERM", downMs: 0 });
-        await this.waitFor(connected, 15000);
+        await this.waitFor(connected, 10000);
       }
     }
     // Nobody is at the terminals any more: decline whatever waits for a card.
@@ -485,14 +485,14 @@ class Harness {
     };
     if (!(await this.waitFor(idle, 20000, 200))) this.heal_.notes.push(`terminals still busy after 20 s: ${JSON.stringify(this.sim.terminals().map((t) => [t.terminalId, t.step, t.paymentId]))}`);
     const pending = () => [...this.eposIds].flatMap((e) => this.sim.pendingRecords(e).map((r) => `${e}:${r.paymentId}`));
-    if (!(await this.waitFor(() => pending().length === 0, 30000, 100))) this.heal_.notes.push(`records still pending at Dojo after 30 s: ${pending().join(", ")}`);
+    if (!(await this.waitFor(() => pending().length === 0, 20000, 100))) this.heal_.notes.push(`records still pending at Dojo after 20 s: ${pending().join(", ")}`);
     // Every created payment final, and its result printed (bounded; a missing one is invariant 1's).
     const created = this.createdIds();
     const resultIds = () => new Set(this.results.filter(isResult).map((r) => r.paymentId));
     await this.waitFor(() => {
       const got = resultIds();
       return [...created].every((id) => FINAL.has(this.sim.payment(id).status) && got.has(id));
-    }, 15000, 100);
+    }, 10000, 100);
     this.openListed = await this.fetchOpen();
     await delay(1500); // a duplicate would show up by now
     this.readResults();
