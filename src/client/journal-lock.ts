@@ -187,7 +187,7 @@ function parseHolder(raw: string, mtimeMs = 0): LockHolder | null {
   const o = v as Record<string, unknown>;
   // pid 0 or negative would signal a process group in process.kill: never accept one.
   if (!Number.isSafeInteger(o.pid) || (o.pid as number) <= 0) return null;
-  if (typeof o.hostname !== "string" || typeof o.label !== "string") return null;
+  if (typeof o.hostname !== "string") return null;
   const h: LockHolder = {
     pid: o.pid as number,
     hostname: o.hostname,
