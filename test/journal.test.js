@@ -15,6 +15,25 @@ describe("journal", function () {
   beforeEach(() => (dir = tmpDir()));
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  it("a pre-auth's record delivered after its capture (or reversal) does not move the status back to AUTHORIZED", async () => {
+    let j = await Journal.open({ dir, identity });
+    await j.write({ t: "start", ts: 1, id: "h1", kind: "payment", terminalId: "T1", amount: 100, currency: "GBP", captureMode: "MANUAL" }, true);
+    await j.write({ t: "state", ts: 2, id: "h1", status: "CAPTURED", amount: 90 }, true);
+    await j.write({ t: "record", ts: 3, id: "h1", record: { paymentId: "h1", status: "AUTHORIZED" } }, true);
+    await j.write({ t: "start", ts: 4, id: "h2", kind: "payment", terminalId: "T1", amount: 100, currency: "GBP", captureMode: "MANUAL" }, true);
+    await j.write({ t: "state", ts: 5, id: "h2", status: "REVERSED" }, true);
+    await j.write({ t: "record", ts: 6, id: "h2", record: { paymentId: "h2", status: "AUTHORIZED" } }, true);
+    j.get("h1").status.should.equal("CAPTURED");
+    j.get("h1").amount.should.equal(90);
+    j.get("h2").status.should.equal("REVERSED");
+    await j.close();
+    j = await Journal.open({ dir, identity });
+    j.get("h1").status.should.equal("CAPTURED");
+    j.get("h2").status.should.equal("REVERSED");
+    (await j.query(0, 10)).find((p) => p.id === "h1").status.should.equal("CAPTURED");
+    await j.close();
+  });
+
   it("keeps payments, records and deliveries across a reopen", async () => {
     let j = await Journal.open({ dir, identity });
     await j.write({ t: "start", ts: 1, id: "p1", kind: "payment", terminalId: "T1", amount: 100, currency: "GBP", owner: "n1", ctx: { order: 7 } }, true);

@@ -22,6 +22,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { EventEmitter } from "node:events";
 import { createHash } from "node:crypto";
+import { statusAfterRecord } from "../protocol";
 import type { CaptureMode, JsonObject } from "../protocol";
 import { AppendFile, syncDir } from "./append-file";
 import { InFlightMap } from "./in-flight-map";
@@ -146,7 +147,7 @@ function fold(p: JournalPayment, e: JournalEntry): void {
     case "record":
       p.record = e.record;
       p.recordedAt = e.ts;
-      if (typeof e.record.status === "string") p.status = e.record.status;
+      if (typeof e.record.status === "string") p.status = statusAfterRecord(p.status, e.record.status);
       break;
     case "emit":
       p.emitting = true;
@@ -620,8 +621,14 @@ export class Journal extends EventEmitter<JournalEvents> {
     this.lock?.offerToYield(yieldTo);
   }
 
+  /** The owner starts closing: a writer in this process that wants the file waits for it, not refused. */
+  beginClose(): void {
+    this.lock?.releasing();
+  }
+
   close(): Promise<void> {
     this.closing = true;
+    this.lock?.releasing();
     if (this.recoveryTimer) clearTimeout(this.recoveryTimer);
     this.recoveryTimer = null;
     const settled = (p: Promise<unknown> | null): Promise<void> => (p ?? Promise.resolve()).then(

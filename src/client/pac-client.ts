@@ -253,6 +253,7 @@ export class PacClient extends EventEmitter<PacClientEvents> {
   }
 
   private async shutDown(): Promise<void> {
+    this.journal.beginClose();
     if (this.followUpTimer) clearTimeout(this.followUpTimer);
     this.followUpTimer = null;
     for (const id of [...this.questions.keys()]) this.forgetQuestion(id);

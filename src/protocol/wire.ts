@@ -174,6 +174,17 @@ export const NOTIFICATION = {
 export type KnownNotification = (typeof NOTIFICATION)[keyof typeof NOTIFICATION];
 export type NotificationValue = KnownNotification | (string & {});
 
+/**
+ * [M] A pre-auth's record says AUTHORIZED; a capture or a reversal made later moves it on. A record
+ * delivered late (after a reconnect, a restart) must not move the status back.
+ */
+const AFTER_AUTHORIZED: ReadonlySet<string> = new Set([PAYMENT_STATUS.CAPTURED, PAYMENT_STATUS.REVERSED]);
+
+/** The status to keep when a record with `recordStatus` arrives for a payment now at `current`. */
+export function statusAfterRecord(current: string | undefined, recordStatus: string): string {
+  return recordStatus === PAYMENT_STATUS.AUTHORIZED && current !== undefined && AFTER_AUTHORIZED.has(current) ? current : recordStatus;
+}
+
 /** [M] The steps a terminal shows before the customer presents a card (the rest of the known list comes after). */
 const STEPS_BEFORE_CARD: ReadonlySet<string> = new Set([
   NOTIFICATION.CONNECTING,

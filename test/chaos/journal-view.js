@@ -120,7 +120,8 @@ class JournalView {
         p.captureMode = e.captureMode;
         p.owner = e.owner;
       } else if (e.t === "record" && e.record && typeof e.record.status === "string") {
-        p.status = e.record.status;
+        // A pre-auth's record (AUTHORIZED) delivered after its capture or reversal does not move it back.
+        p.status = e.record.status === "AUTHORIZED" && (p.status === "CAPTURED" || p.status === "REVERSED") ? p.status : e.record.status;
         p.statusFrom = "record";
         p.recordTs = e.ts;
       } else if (e.t === "state") {
