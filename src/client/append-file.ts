@@ -242,6 +242,14 @@ export class AppendFile {
     this.toSync = null;
     this.queue = [];
     this.dirty = false;
+    // What a failed (partial) write left after the confirmed lines must not be read back as lines
+    // after a crash: cut the file back to them (best effort: the disk may refuse this too).
+    try {
+      fs.ftruncateSync(this.fd, this.bytes);
+      this.allocated = this.bytes;
+    } catch {
+      /* the zeros or the fragment stay; a reader drops a torn tail */
+    }
     settle(pending, this.broken);
   }
 

@@ -6,3 +6,6 @@ export * from "./payment";
 export * from "./pac-client";
 export { isAmount, isCurrency, isPaymentId, isTerminalId, isCaptureMode } from "./validate";
 export { redactSecrets } from "./redact";
+export { JournalLockError } from "./journal-lock";
+export type { LockHolder } from "./journal-lock";
+export { describeStorageError } from "./storage-error";

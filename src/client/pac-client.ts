@@ -37,7 +37,7 @@ import {
 } from "../protocol";
 import { ConnectionOptions, ConnectionState, ManagedConnection, StateInfo, WireEvent } from "./connection";
 import { PacError } from "./errors";
-import { Journal, JournalHealth, JournalOptions, JournalPayment, JsonValue, PaymentKind, StartInfo } from "./journal";
+import { Journal, JournalEntry, JournalHealth, JournalOptions, JournalPayment, JsonValue, PaymentKind, StartInfo } from "./journal";
 import { describeStorageError } from "./storage-error";
 import { PaymentTracker, SignaturePolicy } from "./payment";
 import { InFlightMap } from "./in-flight-map";
@@ -184,8 +184,11 @@ export class PacClient extends EventEmitter<PacClientEvents> {
   private stepTimer: NodeJS.Timeout | null = null;
   /** Set by close(): the closing work, shared by every caller. */
   private closed: Promise<void> | null = null;
-  /** Outcomes handed over whose "done" line the failed journal could not take: written once it recovers. */
-  private readonly owedDone = new Set<string>();
+  /**
+   * Facts the failed journal could not take though they are true (an outcome handed over, a capture
+   * or reversal Dojo made): written, in order, once it recovers.
+   */
+  private readonly owed: JournalEntry[] = [];
   private readonly refusals: RefusedStart[] = [];
   requestTimeoutMs: number;
 
@@ -396,10 +399,8 @@ export class PacClient extends EventEmitter<PacClientEvents> {
     if (known?.captureMode === CAPTURE_MODE.AUTO) throw notHeld("it is a sale (captureMode AUTO), captured when it was approved");
     const r = readAmountResult(await this.rpc.request(method, { paymentId, baseAmount: amount }, paymentId));
     const final = { paymentId, status, amount: r.baseAmount ?? amount };
-    // Dojo did it: that is the answer, whether or not the journal can note it.
-    await this.journal
-      .write({ t: "state", ts: Date.now(), id: paymentId, status, amount: final.amount }, true)
-      .catch((e: unknown) => this.warn(`payment ${paymentId} was ${verb} by Dojo, but the journal could not note it: ${describeStorageError(e).words}`));
+    // Dojo did it: that is the answer, whether or not the journal can note it now (it does once it recovers).
+    await this.writeOrOwe({ t: "state", ts: Date.now(), id: paymentId, status, amount: final.amount }, true);
     return final;
   }
 
@@ -451,9 +452,7 @@ export class PacClient extends EventEmitter<PacClientEvents> {
     if (held) {
       // A held pre-auth is reversed by the cancel itself (no record follows [M]): the journal notes it,
       // so a report, a capture guard or a later cancel knows.
-      await this.journal
-        .write({ t: "state", ts: Date.now(), id: paymentId, status: PAYMENT_STATUS.REVERSED }, true)
-        .catch((e: unknown) => this.warn(`payment ${paymentId} was reversed by Dojo, but the journal could not note it: ${describeStorageError(e).words}`));
+      await this.writeOrOwe({ t: "state", ts: Date.now(), id: paymentId, status: PAYMENT_STATUS.REVERSED }, true);
     }
     return { paymentId: readPaymentId(r) ?? paymentId, terminalId: readTerminalId(r) ?? tid };
   }
@@ -540,19 +539,26 @@ export class PacClient extends EventEmitter<PacClientEvents> {
       await this.journal.write({ t: "unemit", ts: Date.now(), id: paymentId }, false);
       throw e;
     }
-    await this.journal.write({ t: "done", ts: Date.now(), id: paymentId }, false).catch(() => {
-      // Handed over: noted as soon as the journal recovers (until then a crash re-offers it marked redelivered).
-      this.owedDone.add(paymentId);
-    });
+    // Handed over: if the journal cannot note it now, it does once it recovers (until then a crash
+    // re-offers it marked redelivered).
+    await this.writeOrOwe({ t: "done", ts: Date.now(), id: paymentId }, false);
     return true;
+  }
+
+  /** Journal a fact that is true whatever the disk says; owed (and false) while it cannot be written. */
+  private writeOrOwe(entry: JournalEntry, durable: boolean): Promise<boolean> {
+    return this.journal.write(entry, durable).then(
+      () => true,
+      () => {
+        this.owed.push(entry);
+        return false;
+      },
+    );
   }
 
   private onJournalHealth(h: JournalHealth): void {
     if (h.state === "ok") {
-      for (const id of [...this.owedDone]) {
-        this.owedDone.delete(id);
-        this.journal.write({ t: "done", ts: Date.now(), id }, false).catch(() => this.owedDone.add(id));
-      }
+      for (const entry of this.owed.splice(0)) void this.writeOrOwe(entry, true);
     }
     this.emit("journal", h);
   }

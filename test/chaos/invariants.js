@@ -172,7 +172,7 @@ function checkAll(ctx) {
     out.push({
       name: "6. the journal files are append-only (nothing read is later changed; every line readable)",
       pass: details.length === 0,
-      summary: `${ctx.journal.files.size} journal files, ${ctx.journal.rewrites.length} overwrites seen, ${ctx.journal.badLines.length} unreadable lines`,
+      summary: `${ctx.journal.files.size} journal files, ${ctx.journal.rewrites.length} overwrites seen, ${ctx.journal.badLines.length} unreadable lines, ${ctx.journal.cutsDuringFaults.length} unconfirmed tails cut during storage faults (tolerated)`,
       details,
     });
   }

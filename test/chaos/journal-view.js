@@ -8,13 +8,21 @@ const fs = require("fs");
 const path = require("path");
 
 class JournalView {
-  constructor(userDir) {
+  /**
+   * `duringStorageFault()`: true while storage faults are injected (and shortly after): a journal
+   * whose write failed cuts what the failed write left after its confirmed lines, which is no rewrite
+   * of anything it confirmed.
+   */
+  constructor(userDir, { duringStorageFault = () => false } = {}) {
     this.dir = path.join(userDir, "dojo-pac-journal");
-    /** name -> {offset, entries} */
+    this.duringStorageFault = duringStorageFault;
+    /** name -> {ino, offset, entries} */
     this.files = new Map();
     this.badLines = [];
     /** Bytes already read that changed later (the journal must only append). */
     this.rewrites = [];
+    /** Unconfirmed bytes cut back while a storage fault was injected (tolerated, counted). */
+    this.cutsDuringFaults = [];
   }
 
   /** Read what was appended since the last call. */
@@ -39,7 +47,17 @@ class JournalView {
       return;
     }
     try {
-      const size = fs.fstatSync(fd).size;
+      const st = fs.fstatSync(fd);
+      const size = st.size;
+      // A new file under the name (a rotation, or a recovery that wrote a new active file): the old
+      // one lives on under its segment name, read from its start there.
+      if (f.ino !== undefined && f.ino !== st.ino) {
+        f.offset = 0;
+        f.entries = [];
+        f.recorded = new Set();
+        f.tail = Buffer.alloc(0);
+      }
+      f.ino = st.ino;
       // The journal only appends (zeros are cut, torn tails dropped: never a complete line). If the
       // file shrank below what was read, or the last bytes read changed, it was written over.
       let changed = size < f.offset;
@@ -49,7 +67,8 @@ class JournalView {
         changed = !now.equals(f.tail);
       }
       if (changed) {
-        this.rewrites.push(`${name}: ${size < f.offset ? `cut from ${f.offset} to ${size} bytes` : `bytes before offset ${f.offset} changed`} at ${Date.now()}`);
+        const what = `${name}: ${size < f.offset ? `cut from ${f.offset} to ${size} bytes` : `bytes before offset ${f.offset} changed`} at ${Date.now()}`;
+        (this.duringStorageFault() ? this.cutsDuringFaults : this.rewrites).push(what);
         f.offset = 0;
         f.entries = [];
         f.recorded = new Set();

@@ -131,6 +131,7 @@ class Harness {
     this.heal_ = { notes: [] };
     this.expectExit = false;
     this.storageActive = false;
+    this.storageHealedAt = 0;
     this.lifecycle = Promise.resolve();
     this.inflight = new Set();
     this.eposIds = new Set([ORIGINAL_EPOS]);
@@ -160,7 +161,7 @@ class Harness {
     this.proxy = await tcpProxy(this.sim.port);
     const url = `ws://127.0.0.1:${this.proxy.port}${new URL(this.sim.url).pathname}`;
     this.state = { eposId: ORIGINAL_EPOS, dup: false, rev: {}, url, credentials: { ...this.sim.credentials } };
-    this.journal = new JournalView(this.userDir);
+    this.journal = new JournalView(this.userDir, { duringStorageFault: () => this.storageActive || Date.now() - this.storageHealedAt < 3000 });
     this.watchSim();
     if (this.storage) this.writeControl([]);
     this.red = await redProcess(this.userDir, this.storage ? { preload: FS_FAULTS, env: { PAC_TEST_FS_FAULTS: this.control } } : {});
@@ -184,6 +185,7 @@ class Harness {
     const tmp = `${this.control}.tmp`;
     fs.writeFileSync(tmp, JSON.stringify(rules));
     fs.renameSync(tmp, this.control);
+    if (this.storageActive && rules.length === 0) this.storageHealedAt = Date.now();
     this.storageActive = rules.length > 0;
   }
 

@@ -390,3 +390,37 @@ describe("faults: storage, the engine's journal at every write point", function 
     (await open().then(async (a) => [a.isRecorded("b1"), await a.close()]))[0].should.be.true();
   });
 });
+
+describe("faults: storage, what Dojo did while the journal could not note it (engine)", function () {
+  this.timeout(20000);
+  const support = require("../support");
+  afterEach(async () => {
+    faults.clear();
+    await support.cleanup();
+  });
+
+  it("a capture and a reversal Dojo made while the journal failed are answered as made, and journaled once it recovers", async () => {
+    const sim = await support.startSim();
+    const dir = support.tmpDir("pac-faults-owed-");
+    const client = await support.openClient(sim, { journalDir: dir, journal: { recoveryMinMs: 50, recoveryMaxMs: 200 } });
+    await support.connected(client);
+    const authorised = async (amount) => {
+      const outcome = support.waitFor(client, "outcome");
+      const ack = await client.createPayment({ terminalId: "SIM00001", amount, currency: "GBP", captureMode: "MANUAL" });
+      (await outcome).status.should.equal("AUTHORIZED");
+      return ack.paymentId;
+    };
+    const a = await authorised(5000);
+    const b = await authorised(6000);
+    faults.set([{ op: "write", errno: "ENOSPC", path: path.basename(dir) }]);
+    (await client.capturePayment(a, 4500)).should.eql({ paymentId: a, status: "CAPTURED", amount: 4500 });
+    await client.cancelPayment(b);
+    client.journal.health.state.should.equal("failed");
+    client.journal.get(a).status.should.equal("AUTHORIZED"); // memory is not ahead of the disk
+    faults.clear();
+    await until(() => client.journal.health.state === "ok" && client.journal.get(a).status === "CAPTURED" && client.journal.get(b).status === "REVERSED", "owed states journaled", 5000);
+    client.journal.get(a).amount.should.equal(4500);
+    (await client.getPayment(a)).status.should.equal("CAPTURED");
+    (await client.getPayment(b)).status.should.equal("REVERSED");
+  });
+});
