@@ -34,6 +34,20 @@ describe("journal", function () {
     await j.close();
   });
 
+  it("one writer per journal: a second open of the same identity is refused naming the holder, until the first closes", async () => {
+    const first = await Journal.open({ dir, identity, lockLabel: 'connection "Front till"' });
+    const e = await Journal.open({ dir, identity, lockLabel: 'connection "Copy"' }).then(() => null, (err) => err);
+    e.code.should.equal("JOURNAL_LOCKED");
+    e.holder.label.should.equal('connection "Front till"');
+    e.sameProcess.should.be.true();
+    // Another identity in the same directory is another file, another lock.
+    const other = await Journal.open({ dir, identity: { ...identity, eposId: "till-2" } });
+    await other.close();
+    await first.close();
+    const second = await Journal.open({ dir, identity, lockLabel: 'connection "Copy"' });
+    await second.close();
+  });
+
   it("keeps payments, records and deliveries across a reopen", async () => {
     let j = await Journal.open({ dir, identity });
     await j.write({ t: "start", ts: 1, id: "p1", kind: "payment", terminalId: "T1", amount: 100, currency: "GBP", owner: "n1", ctx: { order: 7 } }, true);

@@ -540,10 +540,12 @@ export interface StatusReport {
   payments: PaymentRow[];
   /** Relative URL of the virtual terminal page (simulator), else null. */
   virtualTerminal: string | null;
+  /** Drain-only connections this config node left behind (a deploy changed its identity while payments were open). */
+  draining: { eposId: string; state: string; open: number }[];
   at: number;
 }
 
-export async function statusReport(RED: AdminNodeAPI, node: PacConfigNode): Promise<StatusReport> {
+export async function statusReport(RED: AdminNodeAPI, node: PacConfigNode, connections: Connections | null = null): Promise<StatusReport> {
   const runtime = node.pac;
   const def = configDefs(RED).get(node.id);
   const view = runtime.connectionView;
@@ -562,6 +564,9 @@ export async function statusReport(RED: AdminNodeAPI, node: PacConfigNode): Prom
     terminals: [],
     payments: [],
     virtualTerminal: runtime.simulator && !runtime.simulator.isStopped ? `pac/vt/${encodeURIComponent(node.id)}/` : null,
+    draining: (connections?.list().draining ?? [])
+      .filter((rt) => rt.configId === node.id && rt.client)
+      .map((rt) => ({ eposId: rt.client?.connection.eposId ?? "", state: rt.client?.state ?? "closed", open: rt.openWork() })),
     at: Date.now(),
   };
   if (!client) {
@@ -692,7 +697,7 @@ export function registerAdminEndpoints(RED: AdminNodeAPI, connections: Connectio
     guard(async (req, res) => {
       const node = deployed(req, res);
       if (!node) return;
-      res.json(await statusReport(RED, node));
+      res.json(await statusReport(RED, node, current.connections));
     }),
   );
 

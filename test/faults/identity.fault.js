@@ -138,6 +138,10 @@ describe("faults: one identity, one owner (through the nodes)", function () {
     should.exist(draining, JSON.stringify(during.body));
     draining.eposId.should.equal("till-f");
     draining.open.map((p) => p.paymentId).should.eql([paymentId]);
+    // The config node's own status shows what it left draining.
+    const status = await helper.request().get("/pac/status/cfg").expect(200);
+    status.body.eposId.should.equal("till-g");
+    status.body.draining.should.containDeep([{ eposId: "till-f", open: 1 }]);
 
     await approve(sim);
     await oneResult(got, paymentId, res);
