@@ -86,6 +86,15 @@ function creds(sim, id = "cfg") {
 
 const { collect, collectInto, statuses, statusesInto } = base;
 
+/** What Node-RED logged at `level` ("WARN", "ERROR", …) for node `id` (any node when omitted), as text. */
+function logged(level, id) {
+  return helper
+    .log()
+    .args.map((a) => a[0])
+    .filter((e) => e && e.level === helper.log()[level] && (id === undefined || e.id === id))
+    .map((e) => String(e.msg));
+}
+
 function lastStatus(list) {
   return list[list.length - 1];
 }
@@ -394,6 +403,7 @@ module.exports = {
   statuses,
   statusesInto,
   lastStatus,
+  logged,
   waitOpen,
   paymentNode,
   outputHelpers,

@@ -19,6 +19,7 @@ const {
   waitStep,
   terminal,
   lastStatus,
+  logged,
   waitOpen,
   approve,
   exactlyOne,
@@ -29,14 +30,6 @@ const {
   SETTLE_MS,
 } = require("./helpers");
 const base = require("../nodes-helpers");
-
-function logged(level, id) {
-  return helper
-    .log()
-    .args.map((a) => a[0])
-    .filter((e) => e && e.level === helper.log()[level] && (id === undefined || e.id === id))
-    .map((e) => String(e.msg));
-}
 
 describe("faults: one identity, one owner (through the nodes)", function () {
   this.timeout(40000);

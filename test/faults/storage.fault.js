@@ -24,6 +24,7 @@ const {
   waitStep,
   frameCounter,
   lastStatus,
+  logged,
   loadPaymentFlow,
   approve,
   exactlyOne,
@@ -57,13 +58,7 @@ function recordLines(userDir, paymentId) {
   return journalLines(userDir).filter((e) => (e.t === "record" && e.id === paymentId) || (e.t === "seen" && e.ids.includes(paymentId)));
 }
 
-function warnings(id = "cfg") {
-  return helper
-    .log()
-    .args.map((a) => a[0])
-    .filter((e) => e && e.level === helper.log().WARN && e.id === id)
-    .map((e) => String(e.msg));
-}
+const warnings = (id = "cfg") => logged("WARN", id);
 
 /** The till's answers to Dojo's requests (records): parsed frames of kind response or error (Dojo carries errors under result). */
 function recordAnswers(frames, sim, paymentId) {
