@@ -517,6 +517,20 @@ describe("editor files", function () {
       body.should.match(/<div class="form-row pac-config-row-simulator">\s*<label>&nbsp;<\/label>\s*<a id="pac-config-vt-link" class="red-ui-button" href="#" target="_blank" rel="noopener">/);
     });
 
+    it("pac-config: the sidebar names every status pac/status reports; a refused sale shows why, in red like a rejected one", function () {
+      const code = js("pac-config");
+      const texts = JSON.parse(read(path.join(LOCALES, "pac-config.json")))["pac-config"].sidebar.status;
+      // The statuses of admin.ts's PaymentRow that are not a final result (those come from pac-payment's catalog).
+      for (const s of ["IN_PROGRESS", "SENDING", "PENDING", "OUTCOME_UNKNOWN", "AWAITING_RECORD", "REJECTED", "NOT_CREATED", "REFUSED"]) {
+        texts.should.have.property(s);
+        code.includes('case "' + s + '": return _("pac-config.sidebar.status.' + s + '");').should.be.true(s + " has no label in statusText");
+      }
+      texts.REFUSED.should.match(/refused/).and.match(/not sent/);
+      code.should.match(/var refused = p\.status === "REJECTED" \|\| p\.status === "REFUSED";/);
+      code.should.match(/if \(p\.reason\) \{\s*\$\("<div>", \{ "class": "pac-sb-reason pac-sb-pay-reason" \}\)\.text\(p\.reason\)/);
+      read(path.join(NODES, "pac-config.html")).should.match(/\.pac-sb-status-refused \{ color: var\(--red-ui-text-color-error, #ad1625\); \}/);
+    });
+
     it("pac-config: adds the Dojo sidebar tab, polling pac/status every 2 s while visible", function () {
       const code = js("pac-config");
       code.should.match(/RED\.sidebar\.addTab\(\{\s*id: "dojo-pac"/);

@@ -15,14 +15,20 @@
  * 3. One identity, one owner: two connections of one till (same environment and EPOS id) are both
  *    marked invalid and the deploy asks first; the dialog warns while typing; another EPOS id
  *    clears both; a simulator pair never collides; an import that collides marks the existing one.
- * 4. Payments still open under a deployed identity: the dialog warns before the EPOS id changes,
- *    and the Dojo sidebar lists draining / not-configured connections. pac/open-payments is
- *    answered by page.route here (the editor's rendering only), not by the runtime.
+ * 4. Payments still open under a deployed identity, for real: a sale waits for the card on a
+ *    custom connection (the test's own simulator) and on the built-in simulator, and a journal of
+ *    an identity no connection uses lies in the userDir. The dialog warns before the EPOS id with
+ *    the open sale changes; deployed, that connection drains and the Dojo sidebar lists it with
+ *    the not-configured journal (asked on show, Refresh and deploy, not polled) until the customer
+ *    pays; a sale refused before it was sent (the journal's disk full, injected) shows as refused.
  *
  * Screenshots go to artifacts/ (gitignored).
  */
 "use strict";
 
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
 const should = require("should");
 const { until, startNodeRed, launchBrowser, screenshot } = require("./support");
 
@@ -522,6 +528,7 @@ describe("editor in a real browser", function () {
       ["GET", `pac/vt/${CFG}/vt/events`],
       ["POST", `pac/vt/${CFG}/vt/manual`, { terminalId: "SIM00001", manual: true }],
       ["POST", `pac/vt/${CFG}/vt/act`, { terminalId: "SIM00001", action: "present" }],
+      ["GET", "pac/open-payments"],
     ];
 
     it("answers 401 to every admin endpoint and the virtual terminal page without a token", async function () {
@@ -747,54 +754,80 @@ describe("editor in a real browser", function () {
   describe("payments still open under a deployed identity", function () {
     this.bail(true);
     const TAB = "2e2e2e2e2e2e2e2e";
-    const CFG = "2e00000000000001";
+    const CFG = "2e00000000000001"; // the built-in simulator, EPOS id till-open
+    const OLD = "2e00000000000002"; // custom URL (the test's own simulator), EPOS id till-old, then till-new
     const USER_NODE = "2e000000000000a1";
+    const PAY_OLD = "2e000000000000b2";
+    // Started before Node-RED, read (never written) by the runtime as a journal of an identity no
+    // connection uses: the engine's own Journal writes it.
+    const GONE = { eposId: "till-gone", accountName: "acct", url: "wss://example.invalid/pac" };
+    let sim;
+    let control;
+    let controlDir;
     let nr;
     let context;
     let page;
     const errors = [];
     const asked = [];
-    // What the runtime's GET pac/open-payments answers (its contract); switch to the real endpoint
-    // once the runtime has it.
-    let answer = {
-      connections: [
-        {
-          configId: CFG, name: "Counter till", eposId: "till-open", environment: "simulator", state: "live",
-          open: [
-            { paymentId: "pay-live-1", kind: "payment", terminalId: "SIM00001", amount: 1250, currency: "GBP", status: "IN_PROGRESS", lastStep: "PRESENT_CARD", startedAt: 1764500000000, reason: "waiting for the customer" },
-            { paymentId: "pay-live-2", kind: "refund", terminalId: "SIM00002", amount: 300, currency: "GBP", status: "OUTCOME_UNKNOWN", reason: "connection lost during the payment" },
-          ],
-        },
-        {
-          configId: "2e00000000000009", name: "Old front till", eposId: "till-old", environment: "staging", state: "draining",
-          open: [
-            { paymentId: "pay-old-1", kind: "payment", terminalId: "T-42", amount: 4999, currency: "GBP", status: "PENDING", lastStep: "SIGNATURE_VERIFICATION", startedAt: "2025-11-30T10:15:00Z", reason: "settings changed by a deploy while open" },
-            { paymentId: "pay-old-2", kind: "payment", terminalId: "T-43", amount: 150, currency: "GBP", reason: "settings changed by a deploy while open" },
-          ],
-        },
-        {
-          configId: "", name: "", eposId: "till-gone", environment: "production", state: "not-configured",
-          open: [{ paymentId: "pay-gone-1", kind: "refund", terminalId: "T-7", amount: 2000, currency: "EUR", reason: "no connection uses this identity" }],
-        },
-      ],
-    };
+
+    function flows() {
+      // http in -> [202 at once, the sale]
+      const http = (id, url, pay, y) => ({ id, z: TAB, type: "http in", name: "", url, method: "post", upload: false, swaggerDoc: "", x: 120, y, wires: [["2e000000000000c9", pay]] });
+      const payment = (id, server, name, y) => ({ id, z: TAB, type: "pac-payment", name, server, terminalId: "SIM00001", currency: "GBP", captureMode: "AUTO", signature: "accept", x: 380, y, wires: [[], [], []] });
+      return [
+        { id: TAB, type: "tab", label: "Counter" },
+        { id: CFG, type: "pac-config", name: "Counter till", environment: "simulator", url: "", eposId: "till-open", softwareHouseId: "", resellerId: "", requestTimeout: 30 },
+        { id: OLD, type: "pac-config", name: "Old front till", environment: "custom", url: sim.url, eposId: "till-old", softwareHouseId: "shopflow-browser", resellerId: "", requestTimeout: 30 },
+        { id: USER_NODE, type: "pac-status", z: TAB, name: "", server: CFG, query: "terminals", x: 380, y: 60, wires: [[]] },
+        http("2e000000000000c1", "/sale-open", "2e000000000000b1", 140),
+        payment("2e000000000000b1", CFG, "counter sale", 140),
+        http("2e000000000000c2", "/sale-old", PAY_OLD, 220),
+        payment(PAY_OLD, OLD, "old till sale", 220),
+        { id: "2e000000000000c9", z: TAB, type: "http response", name: "", statusCode: "202", headers: {}, x: 380, y: 300, wires: [] },
+      ];
+    }
+
+    /** POST a sale to the flow's http in node (it answers 202 at once; the sale runs on). */
+    async function post(url, amount, paymentId) {
+      const res = await fetch(`${nr.url}${url.slice(1)}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ amount, paymentId }) });
+      res.status.should.equal(202, `POST ${url}`);
+      await res.arrayBuffer();
+    }
+
+    /** The runtime's own answer (asked from here, not by the page: not counted in `asked`). */
+    async function report() {
+      const res = await fetch(`${nr.url}pac/open-payments`);
+      res.status.should.equal(200);
+      return (await res.json()).connections;
+    }
 
     before(async function () {
+      const { PacSimulator } = require("../../dist/simulator");
+      const { Journal } = require("../../dist/client/journal");
+      const faults = require("../faults/support/fs-faults");
+      sim = await PacSimulator.start({ delays: "zero", manual: true, virtualTerminal: false });
+      controlDir = fs.mkdtempSync(path.join(os.tmpdir(), "pac-browser-faults-"));
+      control = faults.controlFile(controlDir);
       nr = await startNodeRed({
-        flows: [
-          { id: TAB, type: "tab", label: "Counter" },
-          { id: CFG, type: "pac-config", name: "Counter till", environment: "simulator", url: "", eposId: "till-open", softwareHouseId: "", resellerId: "", requestTimeout: 30 },
-          { id: USER_NODE, type: "pac-status", z: TAB, name: "", server: CFG, query: "terminals", x: 200, y: 100, wires: [[]] },
-        ],
+        flows: flows(),
+        credentials: { [OLD]: { ...sim.credentials } },
+        // The journal file system can be made to fail on demand (test 3: a sale refused before it is sent).
+        nodeArgs: ["-r", require.resolve("../faults/support/fs-faults")],
+        env: control.env,
+        async prepare(userDir) {
+          const j = await Journal.open({ dir: path.join(userDir, "dojo-pac-journal"), identity: GONE });
+          await j.write({ t: "start", ts: Date.now(), id: "pay-gone-1", kind: "refund", terminalId: "T-7", amount: 2000, currency: "EUR" }, false);
+          await j.close();
+        },
       });
+      await until(() => sim.connections().includes("till-old"), "the old till connected to the simulator", STEP_MS);
       context = await browser.newContext({ viewport: VIEWPORT });
       context.setDefaultTimeout(STEP_MS);
       page = await context.newPage();
       watchPage(page, errors);
-      // The editor's rendering only: the runtime's endpoint is not exercised here.
-      await page.route("**/pac/open-payments", (route) => {
-        asked.push(Date.now());
-        return route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify(answer) });
+      // Observed, not answered: the runtime's endpoint answers.
+      page.on("request", (r) => {
+        if (/\/pac\/open-payments$/.test(new URL(r.url()).pathname)) asked.push(Date.now());
       });
       await page.goto(nr.url);
       await page.locator(`#red-ui-workspace-chart g[id="${USER_NODE}"]`).waitFor({ timeout: 30000 });
@@ -809,29 +842,43 @@ describe("editor in a real browser", function () {
     });
 
     after(async function () {
+      if (control) control.clear();
       if (context) await context.close();
       if (nr) await nr.stop();
+      if (sim) await sim.stop();
+      if (controlDir) fs.rmSync(controlDir, { recursive: true, force: true });
     });
 
-    it("warns in the dialog when the EPOS id of the deployed connection with open payments changes", async function () {
-      await openConfigDialog(page, USER_NODE);
+    it("warns in the dialog when the EPOS id of a deployed connection with an open payment changes", async function () {
+      // A sale on each till, both waiting for the card: the built-in simulator's magic amount 1203,
+      // the test's simulator in manual mode.
+      await post("/sale-open", 1203, "pay-live-1");
+      await post("/sale-old", 4999, "pay-old-1");
+      await until(() => sim.terminals().find((t) => t.terminalId === "SIM00001").step === "presentCard", "the old till's sale at PRESENT_CARD", STEP_MS);
+      const live = await until(async () => {
+        const r = await report();
+        const open = (id) => (r.find((c) => c.configId === id && c.state === "live") || { open: [] }).open.map((p) => p.paymentId);
+        return open(CFG).includes("pay-live-1") && open(OLD).includes("pay-old-1") ? r : null;
+      }, "both sales open in the runtime's report", STEP_MS);
+      live.filter((c) => c.state !== "live").map((c) => c.eposId).should.eql(["till-gone"]);
+
+      await openConfigDialog(page, PAY_OLD);
       const box = page.locator("#pac-config-open-payments");
       (await box.count()).should.equal(1);
       (await box.textContent()).should.equal("");
       asked.length.should.equal(0, "nothing asked while the identity is the deployed one");
       await page.locator("#node-config-input-eposId").fill("till-new");
-      await until(async () => /2 payments are still open under EPOS id till-open; after deploy a drain-only connection collects their results/.test(await box.textContent()), "the open payments warning", STEP_MS);
+      await until(async () => /1 payment is still open under EPOS id till-old; after deploy a drain-only connection collects its result\./.test(await box.textContent()), "the open payment warning", STEP_MS);
       (await box.isVisible()).should.be.true();
       (await box.getAttribute("role")).should.equal("status");
-      const items = await box.locator("li").allTextContents();
-      items.length.should.equal(2);
-      items[0].should.match(/pay-live-1 · £12\.50 · SIM00001/);
+      (await box.getAttribute("data-count")).should.equal("1");
+      (await box.locator("li").allTextContents()).should.eql(["pay-old-1 · £49.99 · SIM00001"]);
       asked.length.should.equal(1);
       await screenshot(page, "14-open-payments-dialog-warning");
       // Further typing uses the answer; back to the deployed EPOS id: no warning.
       await page.locator("#node-config-input-eposId").fill("till-newer");
-      (await box.textContent()).should.match(/2 payments are still open/);
-      await page.locator("#node-config-input-eposId").fill("till-open");
+      (await box.textContent()).should.match(/1 payment is still open/);
+      await page.locator("#node-config-input-eposId").fill("till-old");
       await until(async () => (await box.textContent()) === "", "the warning to go", STEP_MS);
       asked.length.should.equal(1);
       await closeTray(page, "#node-config-dialog-cancel");
@@ -839,50 +886,107 @@ describe("editor in a real browser", function () {
     });
 
     it("lists draining and not-configured connections in the Dojo sidebar, asked on show, Refresh and deploy only", async function () {
-      const before = asked.length;
+      const open = page.locator(".pac-sb-open");
+      const draining = open.locator('.pac-sb-drain[data-open-state="draining"]');
+      const gone = open.locator('.pac-sb-drain[data-open-state="not-configured"]');
+
+      // Shown: asked once; only the journal no connection uses (both sales are live).
+      let n = asked.length;
       await showSidebarTab(page, "dojo-pac");
-      const draining = page.locator('.pac-sb-open .pac-sb-drain[data-open-state="draining"]');
+      await gone.waitFor();
+      asked.length.should.equal(n + 1);
+      (await gone.locator("h4").textContent()).should.equal("till-gone");
+      (await gone.locator(".pac-sb-state-text").textContent()).should.match(/not configured/);
+      (await gone.locator(".pac-sb-identity").textContent()).should.equal("EPOS id till-gone");
+      const refund = gone.locator('li[data-payment="pay-gone-1"]');
+      (await refund.locator(".pac-sb-amount").textContent()).should.equal("€20.00");
+      (await refund.locator(".pac-sb-pay-status").textContent()).should.match(/^refund · T-7 · started /);
+      (await refund.locator(".pac-sb-open-reason").textContent()).should.match(/^no deployed connection uses epos-id till-gone /);
+      (await draining.count()).should.equal(0);
+      (await open.locator('[data-open-state="live"], li[data-payment="pay-live-1"], li[data-payment="pay-old-1"]').count()).should.equal(0, "live payments stay in their own sections");
+
+      // The old till takes another EPOS id and is deployed with its sale open: it drains.
+      n = asked.length;
+      await openConfigDialog(page, PAY_OLD);
+      await page.locator("#node-config-input-eposId").fill("till-new");
+      await until(async () => /1 payment is still open under EPOS id till-old/.test(await page.locator("#pac-config-open-payments").textContent()), "the dialog's warning", STEP_MS);
+      await closeTray(page, "#node-config-dialog-ok");
+      await closeTray(page, "#node-dialog-ok");
+      asked.length.should.equal(n + 1, "the dialog asked once");
+      await page.locator("#red-ui-header-button-deploy").click();
       await draining.waitFor();
+      await until(() => page.evaluate(() => !RED.nodes.dirty()), "deployed", STEP_MS);
+      asked.length.should.equal(n + 2, "asked again after the deploy");
       (await draining.locator("h4").textContent()).should.equal("Old front till");
+      (await draining.getAttribute("data-open-config")).should.equal(OLD);
       (await draining.locator(".pac-sb-state-text").textContent()).should.match(/draining/);
-      (await draining.locator(".pac-sb-identity").textContent()).should.equal("EPOS id till-old · staging");
+      (await draining.locator(".pac-sb-identity").textContent()).should.equal("EPOS id till-old · custom");
       const old = draining.locator('li[data-payment="pay-old-1"]');
       (await old.locator(".pac-sb-amount").textContent()).should.equal("£49.99");
-      (await old.locator(".pac-sb-pay-status").textContent()).should.match(/payment · pending · .* · T-42 · started /);
-      (await old.locator(".pac-sb-open-reason").textContent()).should.equal("settings changed by a deploy while open");
-      const gone = page.locator('.pac-sb-open .pac-sb-drain[data-open-state="not-configured"]');
-      (await gone.locator("h4").textContent()).should.equal("till-gone");
-      (await gone.locator('li[data-payment="pay-gone-1"] .pac-sb-open-reason').textContent()).should.equal("no connection uses this identity");
-      // The live connection is not repeated there; its own section stays.
-      (await page.locator('.pac-sb-open [data-open-state="live"]').count()).should.equal(0);
+      (await old.locator(".pac-sb-pay-status").textContent()).should.match(/^payment · (.+ · )?SIM00001 · started /);
+      (await old.locator(".pac-sb-open-reason").textContent()).should.equal("running on the terminal");
+      (await gone.count()).should.equal(1);
+      (await open.locator('[data-open-state="live"]').count()).should.equal(0);
       await page.locator(`.pac-sb section[data-config="${CFG}"]`).waitFor();
+      await until(() => sim.connections().includes("till-new"), "the new identity connected", STEP_MS);
+      // The deploy's shades (editor, header, palette, sidebar) fade out.
+      await until(async () => (await page.locator('[id^="red-ui-"][id$="-shade"]:visible').count()) === 0, "the deploy's shades gone", STEP_MS);
+      await open.scrollIntoViewIfNeeded();
       await screenshot(page, "15-dojo-sidebar-open-payments");
+
+      // Readable in a dark theme, as the rest of the sidebar.
+      const dark = await page.addStyleTag({ content: DARK_THEME });
+      (await lowContrast(page, ".pac-sb-open")).should.eql([], "low contrast in the open payments block");
+      await screenshot(page, "16-dark-dojo-sidebar-open-payments");
+      await dark.evaluate((e) => e.remove());
 
       // Not on the 2 s timer: the status refreshes, the open payments are not asked again.
       const shown = asked.length;
-      shown.should.equal(before + 1);
       await page.waitForTimeout(4500);
       asked.length.should.equal(shown, "pac/open-payments is not polled");
 
-      // Refresh asks again (one draining payment has its result now).
-      answer = { connections: answer.connections.map((c) => (c.state === "draining" ? { ...c, open: c.open.slice(0, 1) } : c)) };
+      // The customer pays: the drain-only connection collects the result and closes by itself.
+      await sim.act("SIM00001", "present");
+      await sim.act("SIM00001", "approve");
+      await until(async () => !(await report()).some((c) => c.state === "draining"), "the draining connection gone from the runtime", STEP_MS);
+      await until(() => !sim.connections().includes("till-old"), "the old identity's socket closed", STEP_MS);
+      (await draining.count()).should.equal(1, "still shown until asked again");
+      asked.length.should.equal(shown);
       await page.locator(".pac-sb-refresh").click();
-      await until(async () => (await draining.locator("li").count()) === 1, "the refreshed list", STEP_MS);
+      await until(async () => (await draining.count()) === 0, "the draining connection gone after Refresh", STEP_MS);
       asked.length.should.equal(shown + 1);
+      (await gone.count()).should.equal(1);
+      errors.should.eql([]);
+    });
 
-      // A deploy asks again (RED.comms): the draining connection is done.
-      answer = { connections: answer.connections.filter((c) => c.state !== "draining") };
-      await page.locator(`#red-ui-workspace-chart g[id="${USER_NODE}"] rect.red-ui-flow-node`).dblclick();
-      await page.fill("#node-input-name", "till status");
-      await closeTray(page, "#node-dialog-ok");
-      await page.locator("#red-ui-header-button-deploy").click();
-      await until(async () => (await page.locator('.pac-sb-open .pac-sb-drain[data-open-state="draining"]').count()) === 0, "the draining connection gone after deploy", STEP_MS);
-      asked.length.should.equal(shown + 2);
-      (await page.locator('.pac-sb-open .pac-sb-drain[data-open-state="not-configured"]').count()).should.equal(1);
-      // Readable in a dark theme, as the rest of the sidebar (the warning in the dialog too).
+    it("shows a sale refused before it was sent (the journal's disk full) as refused, with why, in red", async function () {
+      const gen = control.set([{ op: "write", errno: "ENOSPC", path: "pac-journal-till-open-" }]);
+      await until(() => control.applied(gen), "Node-RED loaded the fault rules", STEP_MS);
+      await post("/sale-open", 1250, "pay-refused-1");
+      const section = page.locator(`.pac-sb section[data-config="${CFG}"]`);
+      const row = section.locator('.pac-sb-payments li[data-payment="pay-refused-1"]');
+      await until(async () => (await row.count()) === 1, "the refused sale in the sidebar", STEP_MS);
+      (control.hits().write || 0).should.be.above(0, "the journal's write failed");
+      (await row.getAttribute("data-status")).should.equal("REFUSED");
+      const status = row.locator(".pac-sb-pay-status");
+      (await status.textContent()).should.equal("refused: not sent · SIM00001");
+      (await status.getAttribute("class")).should.match(/\bpac-sb-status-refused\b/);
+      (await row.locator(".pac-sb-pay-reason").textContent()).should.match(/^payment pay-refused-1 was not sent: the journal (could not store it|cannot write) \(.+\)/);
+      (await row.locator(".pac-sb-query").count()).should.equal(0, "nothing to ask Dojo");
+      // In red, as the error texts: unlike a settled payment's grey line.
+      const colours = await page.evaluate(() => {
+        const probe = document.createElement("span");
+        probe.style.color = "var(--red-ui-text-color-error, #ad1625)";
+        document.body.appendChild(probe);
+        const error = getComputedStyle(probe).color;
+        probe.remove();
+        return { error, refused: getComputedStyle(document.querySelector('li[data-payment="pay-refused-1"] .pac-sb-pay-status')).color };
+      });
+      colours.refused.should.equal(colours.error);
+      control.clear();
+      await screenshot(page, "17-dojo-sidebar-refused");
       await page.addStyleTag({ content: DARK_THEME });
-      (await lowContrast(page, ".pac-sb-open")).should.eql([], "low contrast in the open payments block");
-      await screenshot(page, "16-dark-dojo-sidebar-open-payments");
+      (await lowContrast(page, ".pac-sb")).should.eql([], "low contrast in the sidebar (dark)");
       errors.should.eql([]);
     });
   });

@@ -34,9 +34,11 @@ function until(check, what, ms = 10000, every = 50) {
 
 /**
  * Start Node-RED. `flows`: the flow file's content; `credentials`: the (unencrypted) credentials
- * file; `adminAuth`: settings.adminAuth. Resolves with {url, userDir, port, log(), stop()}.
+ * file; `adminAuth`: settings.adminAuth; `prepare(userDir)`: called (and awaited) once the userDir
+ * is made, before Node-RED starts (files the runtime should find there); `nodeArgs`: extra
+ * arguments for node before red.js (e.g. ["-r", preload]). Resolves with {url, userDir, port, log(), stop()}.
  */
-async function startNodeRed({ flows = [], credentials, adminAuth, env = {} } = {}) {
+async function startNodeRed({ flows = [], credentials, adminAuth, env = {}, prepare, nodeArgs = [] } = {}) {
   if (!fs.existsSync(path.join(root, "nodes", "pac-config.js")) || !fs.existsSync(path.join(root, "dist", "index.js"))) {
     throw new Error("build first: npm run build");
   }
@@ -66,9 +68,17 @@ async function startNodeRed({ flows = [], credentials, adminAuth, env = {} } = {
   if (credentials) fs.writeFileSync(path.join(userDir, "flows_cred.json"), JSON.stringify(credentials));
   // Node-RED's own settings on first run: no welcome tour, no update checks.
   fs.writeFileSync(path.join(userDir, ".config.runtime.json"), JSON.stringify({ telemetryEnabled: false }));
+  if (prepare) {
+    try {
+      await prepare(userDir);
+    } catch (e) {
+      fs.rmSync(userDir, { recursive: true, force: true });
+      throw e;
+    }
+  }
 
   const red = path.join(path.dirname(require.resolve("node-red/package.json")), "red.js");
-  const child = spawn(process.execPath, [red, "--userDir", userDir, "--settings", path.join(userDir, "settings.js")], {
+  const child = spawn(process.execPath, [...nodeArgs, red, "--userDir", userDir, "--settings", path.join(userDir, "settings.js")], {
     cwd: userDir,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, NODE_RED_ENABLE_TOURS: "false", ...env },
