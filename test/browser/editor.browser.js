@@ -883,6 +883,17 @@ describe("editor in a real browser", function () {
       asked.length.should.equal(1);
       await closeTray(page, "#node-config-dialog-cancel");
       await closeTray(page, "#node-dialog-cancel");
+
+      // The built-in simulator never drains (its simulator and journal go with a deploy): its open
+      // sale is play money, and the drain-only promise would be false there.
+      await openConfigDialog(page, USER_NODE);
+      const simBox = page.locator("#pac-config-open-payments");
+      await page.locator("#node-config-input-eposId").fill("till-open-2");
+      await until(() => asked.length === 2, "the simulator connection's open payments asked", STEP_MS);
+      await page.waitForTimeout(300);
+      (await simBox.textContent()).should.equal("");
+      await closeTray(page, "#node-config-dialog-cancel");
+      await closeTray(page, "#node-dialog-cancel");
     });
 
     it("lists draining and not-configured connections in the Dojo sidebar, asked on show, Refresh and deploy only", async function () {
