@@ -57,7 +57,9 @@ export type JournalEntry =
   | { t: "unemit"; ts: number; id: string }
   | { t: "done"; ts: number; id: string }
   | { t: "snap"; ts: number; p: JournalPayment }
-  | { t: "seen"; ts: number; ids: string[] };
+  | { t: "seen"; ts: number; ids: string[] }
+  /** The epos-id the file belongs to (its name holds only a file-safe form of it and a hash). */
+  | { t: "ident"; ts: number; eposId: string };
 
 /** Everything known about one payment, folded from its entries. */
 export interface JournalPayment {
@@ -219,7 +221,7 @@ function foldLines(text: string, byId: Map<string, JournalPayment>): void {
     } catch {
       continue;
     }
-    if (e.t === "seen") continue;
+    if (e.t === "seen" || e.t === "ident") continue;
     if (e.t === "snap") {
       byId.set(e.p.id, { ...e.p });
       continue;
@@ -232,9 +234,23 @@ function foldLines(text: string, byId: Map<string, JournalPayment>): void {
 
 /** The open payments of an active journal file nobody has open (read only: no lock, no repair). */
 export async function readOpenPayments(file: string): Promise<JournalPayment[]> {
+  return (await readJournalSummary(file)).open;
+}
+
+/** Which epos-id an active journal file belongs to (when it says) and its open payments (read only). */
+export async function readJournalSummary(file: string): Promise<{ eposId?: string; open: JournalPayment[] }> {
+  const text = untilZeros(await fs.promises.readFile(file, "utf8"));
   const byId = new Map<string, JournalPayment>();
-  foldLines(untilZeros(await fs.promises.readFile(file, "utf8")), byId);
-  return [...byId.values()].filter((p) => !isClosed(p));
+  foldLines(text, byId);
+  const ident = /^\{"t":"ident","ts":\d+,"eposId":("(?:[^"\\]|\\.)*")\}$/m.exec(text);
+  const eposId = ident ? (JSON.parse(ident[1]) as string) : undefined;
+  return { ...(eposId !== undefined ? { eposId } : {}), open: [...byId.values()].filter((p) => !isClosed(p)) };
+}
+
+/** The active journal file of an identity in `dir`: its name holds the epos-id and a hash of URL, account and epos-id. */
+export function journalPath(dir: string, id: JournalOptions["identity"]): string {
+  const hash = createHash("sha256").update(`${id.url ?? ""}\n${id.accountName ?? ""}\n${id.eposId}`).digest("hex").slice(0, 10);
+  return path.join(dir, `pac-journal-${fileSafeName(id.eposId)}-${hash}.jsonl`);
 }
 
 /** Active journal files in a directory (not rotated segments), with the epos-id their name starts with. */
@@ -282,6 +298,8 @@ export class Journal extends EventEmitter<JournalEvents> {
   private recoveryDelayMs = 0;
   private lastAttemptAt = 0;
   private closing = false;
+  /** The active file says which epos-id it belongs to. */
+  private identified = false;
   /** This process's exclusive hold on the file (one writer per journal, across processes too). */
   private lock: JournalLock | null = null;
   readonly path: string;
@@ -291,10 +309,8 @@ export class Journal extends EventEmitter<JournalEvents> {
 
   private constructor(private readonly opts: JournalOptions) {
     super();
-    const id = opts.identity;
-    const hash = createHash("sha256").update(`${id.url ?? ""}\n${id.accountName ?? ""}\n${id.eposId}`).digest("hex").slice(0, 10);
-    this.base = path.join(opts.dir, `pac-journal-${fileSafeName(id.eposId)}-${hash}`);
-    this.path = `${this.base}.jsonl`;
+    this.path = journalPath(opts.dir, opts.identity);
+    this.base = this.path.slice(0, -".jsonl".length);
     this.segmentBytes = opts.segmentBytes ?? 16 * 1024 * 1024;
     this.retentionMs = (opts.retentionDays ?? 90) * 86_400_000;
     this.maxSegments = opts.maxSegments ?? 40;
@@ -314,6 +330,7 @@ export class Journal extends EventEmitter<JournalEvents> {
       await j.load();
       j.file = new AppendFile(j.path, { inlineSyncMaxMs: opts.inlineSyncMaxMs });
       j.segmentNo = j.segments().reduce((m, s) => Math.max(m, s.no), 0);
+      if (!j.identified) await j.write({ t: "ident", ts: Date.now(), eposId: opts.identity.eposId }, false);
     } catch (e) {
       j.lock.release();
       throw e;
@@ -360,6 +377,10 @@ export class Journal extends EventEmitter<JournalEvents> {
   }
 
   private apply(e: JournalEntry): void {
+    if (e.t === "ident") {
+      this.identified = true;
+      return;
+    }
     if (e.t === "seen") {
       for (const id of e.ids) this.seen.set(id, true);
       this.trimSeen();
@@ -546,11 +567,11 @@ export class Journal extends EventEmitter<JournalEvents> {
   private async rewrite(): Promise<void> {
     await this.file.close();
     const now = Date.now();
-    const lines: string[] = [];
+    const lines: string[] = [JSON.stringify({ t: "ident", ts: now, eposId: this.opts.identity.eposId })];
     for (const p of this.open.values()) lines.push(JSON.stringify({ t: "snap", ts: now, p }));
     const ids = [...this.finished.keys(), ...this.seen.keys()].filter((id) => this.isRecorded(id));
     if (ids.length) lines.push(JSON.stringify({ t: "seen", ts: now, ids }));
-    const text = lines.length ? lines.join("\n") + "\n" : "";
+    const text = lines.join("\n") + "\n";
     const tmp = `${this.path}.tmp`;
     // The directory may have been removed under the journal (recovery).
     await fs.promises.mkdir(path.dirname(this.path), { recursive: true });

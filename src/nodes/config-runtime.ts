@@ -17,7 +17,7 @@ import * as path from "node:path";
 import { checkUrl } from "../client/connection";
 import type { ConnectionState, StateInfo, WireEvent } from "../client/connection";
 import { PacClient } from "../client/pac-client";
-import { fileSafeName } from "../client/journal";
+import { activeJournalFiles, fileSafeName, journalPath, readJournalSummary } from "../client/journal";
 import { InFlightMap } from "../client/in-flight-map";
 import { credentialSecrets, redactSecrets } from "../client/redact";
 import type { NotificationEvent, PaymentOutcome, SignatureQuestion, RecordEvent } from "../client/pac-client";
@@ -229,6 +229,8 @@ export class ConfigRuntime {
   private openRetryMs = 0;
   /** The journal's failure already reported (one warning per failure, not one per frame). */
   private journalWarned = false;
+  /** Started for a journal a restart left (adoptLeftovers), not for a config node of its own. */
+  private adopted = false;
   private initPromise: Promise<PacClient | null> | null = null;
   private view: ConnectionView;
   private wireListener: ((w: WireEvent) => void) | null = null;
@@ -411,9 +413,15 @@ export class ConfigRuntime {
       // Outcomes recorded before a restart but never handed over.
       for (const o of client.undelivered()) this.route(o);
       client.start();
+      if (this.mode === "live") void this.adoptLeftovers(settings, journalDir);
       return client;
     } catch (e) {
       const reason = this.redact(e instanceof Error ? e.message : String(e));
+      if (this.adopted) {
+        // Someone else has that journal now (or the disk refuses): it stays listed by pac/open-payments.
+        void this.close();
+        return null;
+      }
       const code = (e as { code?: unknown } | null)?.code;
       if (code === "JOURNAL_LOCKED") {
         // Another connection (in this process or another) already has this identity: no socket, no writer.
@@ -532,6 +540,51 @@ export class ConfigRuntime {
         `Dojo connection "${this.label}" was changed or removed with ${open} payment(s) still open under epos-id ${client.connection.eposId}: a drain-only connection collects their results (no new sales) until they settle, at most ${DRAIN_MAX_MS / 60_000} minutes`,
       ),
     );
+  }
+
+  /**
+   * After a restart, the drain-only connections a deploy had left are gone with the process: a
+   * journal of this connection's account and URL under another epos-id, with payments opened in the
+   * last DRAIN_MAX_MS, gets one again (the same bound as a drain; older ones stay listed by
+   * GET pac/open-payments). This is the only way their records reach the flow: Dojo sends them to
+   * the epos-id that started them.
+   */
+  private async adoptLeftovers(settings: ConfigSettings, dir: string): Promise<void> {
+    const connections = this.connections;
+    if (!connections || settings.environment === "simulator") return;
+    const { live, draining } = connections.list();
+    const inUse = new Set([...live, ...draining].map((rt) => rt.client?.journal.path));
+    for (const { file } of activeJournalFiles(dir)) {
+      if (inUse.has(file) || this.closing) continue;
+      const summary = await readJournalSummary(file).catch(() => null);
+      const eposId = summary?.eposId;
+      if (!summary || eposId === undefined || eposId === settings.eposId) continue;
+      // Same account and URL (the file's name is a hash of them with the epos-id), recent open payments.
+      if (journalPath(dir, { eposId, accountName: settings.accountName, url: settings.url }) !== file) continue;
+      const recent = summary.open.filter((p) => Date.now() - (p.startedAt ?? p.updatedAt) < DRAIN_MAX_MS);
+      if (recent.length === 0) continue;
+      const rt = new ConfigRuntime(this.RED, this.node, { ...settings, eposId }, connections);
+      rt.drainLeftover(this.flowsStarted);
+    }
+  }
+
+  /** Start as a drain-only connection for a journal a restart left (see adoptLeftovers). */
+  private drainLeftover(flowsStarted: boolean): void {
+    if (typeof this.settings === "string") return;
+    this.adopted = true;
+    this.flowsStarted = flowsStarted;
+    this.mode = "draining";
+    this.initPromise = this.init(this.settings);
+    void this.initPromise.then((client) => {
+      if (!client || this.closing) return;
+      this.mode = "live"; // startDraining moves it, with the registry, lock offer and bound
+      this.startDraining();
+      this.node.warn(
+        this.redact(`Dojo connection "${this.label}": payments left open under epos-id ${client.connection.eposId} before a restart; a drain-only connection collects their results (no new sales), at most ${DRAIN_MAX_MS / 60_000} minutes`),
+      );
+      this.drainWarned = true;
+      if (this.flowsStarted) this.drain();
+    });
   }
 
   /** A drain-only connection with nothing left to collect closes. */

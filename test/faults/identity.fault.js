@@ -146,6 +146,30 @@ describe("faults: one identity, one owner (through the nodes)", function () {
     after.body.connections.filter((c) => c.open.length > 0).should.eql([]);
   });
 
+  it("Node-RED restarts while a drain-only connection runs: a journal of the same account and URL with a recent open payment is drained again; one result", async () => {
+    const sim = await startSim();
+    const { flow, paymentId } = await saleAtPresentCard(sim);
+    const changed = flow.map((n) => (n.id === "cfg" ? { ...n, eposId: "till-g" } : n));
+    await helper.setFlows(changed, "nodes", creds(sim));
+    await until(() => sim.connections().sort().join() === "till-f,till-g", "draining", 5000);
+    // A restart: the runtime stops (the drain-only connection ends with it), then starts again.
+    await helper.unload();
+    shared.waiting.clear();
+    await until(() => sim.connections().length === 0, "everything closed", 5000);
+    await helper.load(nodeModules, changed, creds(sim));
+    const got = collectors();
+    await waitOpen();
+    await until(() => sim.connections().sort().join() === "till-f,till-g", "till-f drained again after the restart", 5000);
+    logged("WARN", "cfg").some((m) => /left open under epos-id till-f before a restart/.test(m)).should.be.true();
+    await approve(sim);
+    await until(() => got.ok.length >= 1, "the result", 10000);
+    await delay(SETTLE_MS);
+    got.ok.should.have.length(1);
+    got.ok[0].paymentId.should.equal(paymentId);
+    got.ok[0].order.should.equal(42); // rebuilt from the journal
+    await until(() => sim.connections().join() === "till-g", "drain-only connection closed", 5000);
+  });
+
   it("a deploy removes the connection (the node moves to another one) while a sale runs: the result still reaches the node once", async () => {
     const sim = await startSim();
     const { flow, res, paymentId } = await saleAtPresentCard(sim);
