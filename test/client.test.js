@@ -62,6 +62,20 @@ describe("client against the simulator (strict mode)", function () {
       sim.stats.requests.CancelPayment.should.equal(cancels);
     });
 
+    it("a capture and a reversal whose answers were lost: the error says so, and the journal learns from GetPayment what Dojo did", async () => {
+      const a = await sale(client, 5000, { captureMode: "MANUAL" });
+      const b = await sale(client, 6000, { captureMode: "MANUAL" });
+      sim.faults.set({ dropBeforeResponse: "CapturePayment" });
+      (await client.capturePayment(a.ack.paymentId, 4000).then(() => null, (e) => e)).code.should.equal("CONNECTION_LOST");
+      await connected(client);
+      await until(() => client.journal.get(a.ack.paymentId).status === "CAPTURED", "the capture learnt after the reconnect", 3000);
+      client.journal.get(a.ack.paymentId).amount.should.equal(4000);
+      sim.faults.set({ dropBeforeResponse: "CancelPayment" });
+      (await client.cancelPayment(b.ack.paymentId).then(() => null, (e) => e)).code.should.equal("CONNECTION_LOST");
+      await connected(client);
+      await until(() => client.journal.get(b.ack.paymentId).status === "REVERSED", "the reversal learnt after the reconnect", 3000);
+    });
+
     it("01 declines", async () => {
       const { outcome } = await sale(client, 1201);
       outcome.status.should.equal("DECLINED");

@@ -189,6 +189,8 @@ export class PacClient extends EventEmitter<PacClientEvents> {
    * or reversal Dojo made): written, in order, once it recovers.
    */
   private readonly owed: JournalEntry[] = [];
+  /** Pre-auths a capture, update or reversal was sent for whose answer was lost: asked with GetPayment once connected. */
+  private readonly unverified = new Set<string>();
   private readonly refusals: RefusedStart[] = [];
   requestTimeoutMs: number;
 
@@ -397,7 +399,7 @@ export class PacClient extends EventEmitter<PacClientEvents> {
       new PacError("INVALID_STATE", `payment ${paymentId} cannot be ${verb}: ${why}; only an authorised pre-auth (captureMode MANUAL) can`, { paymentId });
     if (known?.kind === "refund") throw notHeld("it is a refund");
     if (known?.captureMode === CAPTURE_MODE.AUTO) throw notHeld("it is a sale (captureMode AUTO), captured when it was approved");
-    const r = readAmountResult(await this.rpc.request(method, { paymentId, baseAmount: amount }, paymentId));
+    const r = readAmountResult(await this.stateChange(this.rpc.request(method, { paymentId, baseAmount: amount }, paymentId), paymentId));
     const final = { paymentId, status, amount: r.baseAmount ?? amount };
     // Dojo did it: that is the answer, whether or not the journal can note it now (it does once it recovers).
     await this.writeOrOwe({ t: "state", ts: Date.now(), id: paymentId, status, amount: final.amount }, true);
@@ -436,7 +438,8 @@ export class PacClient extends EventEmitter<PacClientEvents> {
     }
     let r: JsonObject;
     try {
-      r = await this.rpc.request(METHOD.cancelPayment, { paymentId, terminalId: tid }, paymentId);
+      const request = this.rpc.request(METHOD.cancelPayment, { paymentId, terminalId: tid }, paymentId);
+      r = await (held ? this.stateChange(request, paymentId) : request);
     } catch (e) {
       // Dojo's refusal: say what Dojo said and the last step we know, never more (the card may not
       // have been presented: a cancel that overtakes the sale's start is refused too).
@@ -455,6 +458,38 @@ export class PacClient extends EventEmitter<PacClientEvents> {
       await this.writeOrOwe({ t: "state", ts: Date.now(), id: paymentId, status: PAYMENT_STATUS.REVERSED }, true);
     }
     return { paymentId: readPaymentId(r) ?? paymentId, terminalId: readTerminalId(r) ?? tid };
+  }
+
+  /**
+   * A request that changes a held pre-auth: when its answer is lost (the connection dropped, or it
+   * timed out) Dojo may have done it, so GetPayment asks once connected and the journal notes what
+   * Dojo says. The caller still gets the error: it is true that the answer was lost.
+   */
+  private stateChange<T>(request: Promise<T>, paymentId: string): Promise<T> {
+    return request.catch((e: unknown) => {
+      if (e instanceof PacError && (e.code === "CONNECTION_LOST" || e.code === "TIMEOUT")) {
+        this.unverified.add(paymentId);
+        if (this.connection.isOpen) this.scheduleFollowUp(0);
+      }
+      throw e;
+    });
+  }
+
+  /** What Dojo says of a pre-auth whose capture, update or reversal lost its answer, into the journal. */
+  private async verifyState(paymentId: string): Promise<void> {
+    let state: PaymentState;
+    try {
+      state = await this.getPayment(paymentId);
+    } catch (e) {
+      if (e instanceof PacError && e.remote?.code === ERROR_CODE.PAYMENT_NOT_FOUND) this.unverified.delete(paymentId);
+      return; // not connected or no answer: asked again after the next reconnect
+    }
+    this.unverified.delete(paymentId);
+    const amount =
+      state.status === PAYMENT_STATUS.CAPTURED ? (state.capturedAmount ?? state.baseAmount) : state.status === PAYMENT_STATUS.AUTHORIZED ? (state.authorizedAmount ?? state.baseAmount) : undefined;
+    const known = this.journal.get(paymentId);
+    if (known?.status === state.status && (amount === undefined || known.amount === amount)) return;
+    await this.writeOrOwe({ t: "state", ts: Date.now(), id: paymentId, status: state.status, ...(amount !== undefined ? { amount } : {}) }, true);
   }
 
   async getPayment(paymentId: string): Promise<PaymentState> {
@@ -764,7 +799,7 @@ export class PacClient extends EventEmitter<PacClientEvents> {
   private async followUp(): Promise<void> {
     if (!this.connection.isOpen) return;
     const due = [...this.trackers.values()].filter((t) => t.needsFollowUp);
-    await Promise.all(due.map((t) => this.followUpOne(t)));
+    await Promise.all([...due.map((t) => this.followUpOne(t)), ...[...this.unverified].map((id) => this.verifyState(id))]);
     if ([...this.trackers.values()].some((t) => t.phase === "unknown")) {
       this.scheduleFollowUp(this.opts.followUpMs ?? 30_000);
     }
