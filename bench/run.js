@@ -435,7 +435,8 @@ async function journalReopen() {
   await j.close();
   const writeMs = performance.now() - t0;
   const size = fs.statSync(j.path).size;
-  const lines = fs.readFileSync(j.path, "utf8").split("\n").filter(Boolean).length;
+  // The entries written, not the file's own ident line (which epos-id the file belongs to).
+  const lines = fs.readFileSync(j.path, "utf8").split("\n").filter((l) => l && !l.startsWith('{"t":"ident"')).length;
   const runs = [];
   for (let i = 0; i < 3; i++) {
     runs.push(await runWorker("client-worker.js", { mode: "journal-reopen", dir, eposId: identity.eposId, segmentBytes }, { timeoutMs: 30_000 }));
