@@ -10,6 +10,13 @@
  *   the next start).
  *
  * Every hand-over goes through client.deliver(), which journals "emit" before and "done" after.
+ *
+ * When its node closes with payments open under its identity (a deploy changed or removed it), the
+ * runtime becomes drain-only: no users, no new sales, each result routed through the runtime's
+ * registry of connections (connections.ts) to the node that started it, wherever it is now; it
+ * closes when nothing is open, after DRAIN_MAX_MS, or when a connection with the same identity
+ * takes the journal. A journal that cannot write, or an identity another connection holds, shows
+ * on every user node.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
