@@ -399,9 +399,10 @@ async function nodeRedTarget(col, { tmp, tarball, version, nodeBin, red, label }
   try {
     const started = await check(col, "starts, flows started", async () => {
       const deadline = Date.now() + 90_000;
-      while (!/Started flows/.test(output)) {
+      // "Started flows" comes before server.listen(): the port answers once "Server now running" is logged.
+      while (!/Started flows/.test(output) || !/Server now running/.test(output)) {
         if (exited) throw new Error(`Node-RED exited (${exited.code ?? exited.signal}):\n${tail(output)}`);
-        if (Date.now() > deadline) throw new Error(`no "Started flows" within 90 s:\n${tail(output)}`);
+        if (Date.now() > deadline) throw new Error(`no "Started flows" and "Server now running" within 90 s:\n${tail(output)}`);
         await delay(200);
       }
       const missing = /Waiting for missing types[^\n]*/.exec(output);

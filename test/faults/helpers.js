@@ -163,6 +163,18 @@ function nextEvent(emitter, event, ms = 5000) {
 }
 
 /** A free TCP port on 127.0.0.1 (for Node-RED's uiPort). */
+/** Whether something accepts a TCP connection on 127.0.0.1:port now. */
+function accepts(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
 function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
@@ -312,6 +324,9 @@ class RedProcess {
         reject(new Error(`Node-RED exited (${code ?? signal}) before starting:\n${this.output.slice(from)}`));
       });
     });
+    // Node-RED logs "Started flows" when RED.start() resolves and only then calls server.listen():
+    // a request sent at once can be refused. Ready means the port answers.
+    await until(() => accepts(this.port), `Node-RED listening on port ${this.port}`, 10000, 20);
   }
 
   /** SIGKILL: no close handlers, no flush; resolves once the process is gone. */
