@@ -753,10 +753,10 @@ export class PacClient extends EventEmitter<PacClientEvents> {
     }
     const { raw } = rec;
     // A failed journal gets a recovery attempt first: a redelivery is also the moment to try again.
-    const store = (this.journal.health.state === "ok" ? Promise.resolve(true) : this.journal.recover()).then((ok) => {
-      if (!ok && this.journal.health.state === "failed") throw new Error("journal unavailable");
-      return this.journal.write({ t: "record", ts: Date.now(), id: rec.paymentId, record: raw }, true);
-    });
+    // (A journal still failed after it refuses the write itself.)
+    const store = (this.journal.health.state === "ok" ? Promise.resolve(true) : this.journal.recover()).then(() =>
+      this.journal.write({ t: "record", ts: Date.now(), id: rec.paymentId, record: raw }, true),
+    );
     this.storing.set(rec.paymentId, store);
     store.then(
       () => {
