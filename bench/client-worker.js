@@ -83,7 +83,7 @@ async function floorClient() {
 // ---- engine: PacClient with its durable journal -----------------------------------------------
 
 async function openEngine() {
-  const { PacClient } = require(path.join(ROOT, "dist", "client", "pac-client"));
+  const { PacClient } = require(path.join(ROOT, "dist", "engine", "pac-client"));
   const journalDir = scratchDir("pac-bench-journal-");
   const client = await PacClient.open({
     url: cfg.url,
@@ -193,7 +193,7 @@ async function engineHeap() {
 // ---- journal-reopen: Journal.open of an existing journal, in a fresh process ------------------
 
 async function journalReopen() {
-  const { Journal } = require(path.join(ROOT, "dist", "client", "journal"));
+  const { Journal } = require(path.join(ROOT, "dist", "engine", "journal", "journal"));
   const t0 = performance.now();
   const j = await Journal.open({ dir: cfg.dir, identity: { eposId: cfg.eposId }, segmentBytes: cfg.segmentBytes });
   const ms = performance.now() - t0;

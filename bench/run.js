@@ -249,7 +249,7 @@ async function prepare() {
           fs.rmSync(path.join(snap, rel), { recursive: true, force: true });
           copy(rel);
         }
-        if (!fs.existsSync(path.join(snap, "dist", "client", "pac-client.js"))) throw new Error("dist/ is incomplete");
+        if (!fs.existsSync(path.join(snap, "dist", "engine", "pac-client.js"))) throw new Error("dist/ is incomplete");
         break;
       } catch (e) {
         if (i >= 4) throw new Error(`no usable dist/ (run \`node scripts/build.js\`): ${e.message}`);
@@ -257,7 +257,7 @@ async function prepare() {
       }
     }
   }
-  if (!fs.existsSync(path.join(snap, "dist", "client", "pac-client.js")) || !fs.existsSync(path.join(snap, "dist", "simulator", "index.js"))) {
+  if (!fs.existsSync(path.join(snap, "dist", "engine", "pac-client.js")) || !fs.existsSync(path.join(snap, "dist", "simulator", "index.js"))) {
     throw new Error("dist/ is missing: run `node scripts/build.js` first");
   }
   const nodesReady = ["pac-config.js", "pac-payment.js"].every((f) => fs.existsSync(path.join(snap, "nodes", f)));
@@ -400,7 +400,7 @@ async function idleAndLoad(nodesReady) {
 // ---- journal reopen -----------------------------------------------------------------------------
 
 async function journalReopen() {
-  const { Journal } = require(path.join(ROOT, "dist", "client", "journal"));
+  const { Journal } = require(path.join(ROOT, "dist", "engine", "journal", "journal"));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pac-bench-reopen-"));
   tempDirs.add(dir);
   const segmentBytes = 1024 * 1024 * 1024; // keep all 100,000 entries in the active segment (worst case)
@@ -451,7 +451,7 @@ async function journalReopen() {
 
 async function connectionLoss() {
   const { PacSimulator } = require(path.join(ROOT, "dist", "simulator"));
-  const { PacClient } = require(path.join(ROOT, "dist", "client", "pac-client"));
+  const { PacClient } = require(path.join(ROOT, "dist", "engine", "pac-client"));
   const sim = await PacSimulator.start({ host: "127.0.0.1", port: 0, terminals: 2, delays: "zero", pingIntervalMs: 0 });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pac-bench-hb-"));
   tempDirs.add(dir);

@@ -4,5 +4,5 @@
  * and the protocol definitions.
  */
 export * from "./protocol";
-export * from "./client";
+export * from "./engine";
 export * from "./simulator";

@@ -3,8 +3,8 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 require("should");
-const { AppendFile } = require("../dist/client/append-file");
-const { untilZeros } = require("../dist/client/journal");
+const { AppendFile } = require("../dist/engine/journal/append-file");
+const { untilZeros } = require("../dist/engine/journal/journal");
 
 describe("append file (the journal's group commit)", function () {
   let dir;

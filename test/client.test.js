@@ -2,7 +2,7 @@
 require("should");
 const { startSim, openClient, waitFor, connected, delay, collect, cleanup, tmpDir } = require("./support");
 const { until } = require("./wait");
-const { ManagedConnection, checkUrl } = require("../dist/client");
+const { ManagedConnection, checkUrl } = require("../dist/engine");
 
 const T1 = "SIM00001";
 const T2 = "SIM00002";
@@ -366,7 +366,7 @@ describe("client against the simulator (strict mode)", function () {
   });
 
   describe("journal of terminal steps", function () {
-    const { untilZeros } = require("../dist/client/journal");
+    const { untilZeros } = require("../dist/engine/journal/journal");
     const steps = (client) =>
       untilZeros(require("fs").readFileSync(client.journal.path, "utf8"))
         .split("\n")

@@ -2,7 +2,7 @@
 const path = require("path");
 const { spawnSync } = require("child_process");
 require("should");
-const { InFlightMap } = require("../dist/client/in-flight-map");
+const { InFlightMap } = require("../dist/common/in-flight-map");
 
 describe("InFlightMap (maps of payments in flight)", function () {
   it("behaves as a Map: set, get, has, delete, size, clear and iteration in insertion order", () => {

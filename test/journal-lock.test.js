@@ -5,10 +5,10 @@ const path = require("path");
 const { spawn } = require("child_process");
 require("should");
 const { until, delay } = require("./wait");
-const { acquireJournalLock, JournalLockError } = require("../dist/client/journal-lock");
+const { acquireJournalLock, JournalLockError } = require("../dist/engine/journal/journal-lock");
 
 const LINUX = process.platform === "linux";
-const DIST_LOCK = require.resolve("../dist/client/journal-lock");
+const DIST_LOCK = require.resolve("../dist/engine/journal/journal-lock");
 
 // A child process that tries to take the lock (at START_AT, if given, to line several up) and
 // reports one JSON line; a holder stays alive until killed or its stdin closes (our exit).

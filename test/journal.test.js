@@ -3,7 +3,7 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 require("should");
-const { Journal, untilZeros } = require("../dist/client/journal");
+const { Journal, untilZeros } = require("../dist/engine/journal/journal");
 
 function tmpDir() {
   return fs.mkdtempSync(path.join(os.tmpdir(), "pac-journal-"));

@@ -15,7 +15,7 @@ const nodeModules = TYPES.map((t) => require(path.join(root, "nodes", `pac-${t}.
 const configRuntime = require(path.join(root, "dist", "nodes", "config-runtime"));
 const shared = require(path.join(root, "dist", "nodes", "shared"));
 const { PacSimulator } = require(path.join(root, "dist", "simulator"));
-const { Journal } = require(path.join(root, "dist", "client", "journal"));
+const { Journal } = require(path.join(root, "dist", "engine", "journal", "journal"));
 
 // Built-in simulators start with zero delays in tests.
 configRuntime.setSimulatorOptions({ delays: "zero" });

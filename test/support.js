@@ -5,7 +5,7 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 const { PacSimulator } = require("../dist/simulator");
-const { PacClient } = require("../dist/client");
+const { PacClient } = require("../dist/engine");
 const { delay } = require("./wait");
 
 const started = [];

@@ -4,9 +4,9 @@
  * and journals of identities no connection uses any more. The editor shows it before a deploy that
  * changes an identity, and the Dojo sidebar lists the last two kinds.
  */
-import type { PacClient } from "../client/pac-client";
-import { activeJournalFiles, isClosed, readOpenPayments } from "../client/journal";
-import type { JournalPayment } from "../client/journal";
+import type { PacClient } from "../engine/pac-client";
+import { activeJournalFiles, isClosed, readOpenPayments } from "../engine/journal/journal";
+import type { JournalPayment } from "../engine/journal/journal";
 import type { ConfigRuntime } from "./config-runtime";
 import type { Connections } from "./connections";
 

@@ -4,7 +4,7 @@
  * Output: msg.payload = {paymentId, terminalId} (Dojo's acknowledgement; the CANCELLED outcome
  * arrives on the payment node's output 2).
  */
-import { isPaymentId, isTerminalId } from "../client/validate";
+import { isPaymentId, isTerminalId } from "../engine/validate";
 import type { DoneFn, Node, NodeAPI, NodeMessage, SendFn } from "./red-types";
 import { describe, invalidInput, isPlainObject, paymentIdOf } from "./shared";
 import { UserDef, UserNode, userNodeType } from "./user-node";

@@ -4,7 +4,7 @@
  * msg.topic "capture" / "update" overrides the node's action. A capture without an amount takes
  * the whole authorised amount (read with GetPayment). Output: msg.payload = {paymentId, status, amount}.
  */
-import { isAmount, isPaymentId } from "../client/validate";
+import { isAmount, isPaymentId } from "../engine/validate";
 import type { Node, NodeAPI, NodeMessage, DoneFn, SendFn } from "./red-types";
 import { amountExample, describe, formatMoney, invalidInput, isPlainObject, paymentIdOf } from "./shared";
 import { UserDef, UserNode, userNodeType } from "./user-node";

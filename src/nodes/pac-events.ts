@@ -4,8 +4,8 @@
  * Also the receiver of "orphaned" outcomes: a payment whose node no longer exists is sent here
  * (topic "record", payload.orphan = true) when "record" is selected.
  */
-import type { ConnectionState, StateInfo, WireEvent } from "../client/connection";
-import type { NotificationEvent, PaymentOutcome, RecordEvent, SignatureQuestion } from "../client/pac-client";
+import type { ConnectionState, StateInfo, WireEvent } from "../engine/transport/connection";
+import type { NotificationEvent, PaymentOutcome, RecordEvent, SignatureQuestion } from "../engine/pac-client";
 import { readTerminalId } from "../protocol";
 import type { Node, NodeAPI, NodeMessage, DoneFn, SendFn } from "./red-types";
 import { UserDef, UserNode, userNodeType } from "./user-node";

@@ -7,8 +7,8 @@
  *   local time until now) with totals per status and currency: an end-of-day report.
  * msg.topic (one of the four) overrides the node's query.
  */
-import type { JournalPayment } from "../client/journal";
-import { isPaymentId, isTerminalId } from "../client/validate";
+import type { JournalPayment } from "../engine/journal/journal";
+import { isPaymentId, isTerminalId } from "../engine/validate";
 import { FIELD, PAYMENT_STATUS } from "../protocol";
 import type { DoneFn, Node, NodeAPI, NodeMessage, SendFn } from "./red-types";
 import { describe, invalidInput, isPlainObject, paymentIdOf } from "./shared";

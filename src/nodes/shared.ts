@@ -3,11 +3,11 @@
  * errors for Catch nodes, JSON-safe msg snapshots, the process-wide map of messages waiting for an
  * outcome, and a status line that combines the connection state with the node's own activity.
  */
-import { PacError } from "../client/errors";
-import type { JsonValue } from "../client/journal";
-import { InFlightMap } from "../client/in-flight-map";
-import { moneyFormat } from "../client/money";
-import type { ConnectionState } from "../client/connection";
+import { PacError } from "../engine/errors";
+import type { JsonValue } from "../engine/journal/journal";
+import { InFlightMap } from "../common/in-flight-map";
+import { moneyFormat } from "../common/money";
+import type { ConnectionState } from "../engine/transport/connection";
 import type { DoneFn, Node, NodeAPI, NodeMessage, NodeStatus } from "./red-types";
 
 // ---- message catalog ---------------------------------------------------------------------------

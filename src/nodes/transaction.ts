@@ -8,9 +8,9 @@
  * context journaled with the payment), sends it, and nothing else does.
  */
 import { randomUUID } from "node:crypto";
-import type { PaymentOutcome, NotificationEvent, SignatureQuestion } from "../client/pac-client";
-import type { PacClient } from "../client/pac-client";
-import { isAmount, isCaptureMode, isCurrency, isPaymentId, isTerminalId } from "../client/validate";
+import type { PaymentOutcome, NotificationEvent, SignatureQuestion } from "../engine/pac-client";
+import type { PacClient } from "../engine/pac-client";
+import { isAmount, isCaptureMode, isCurrency, isPaymentId, isTerminalId } from "../engine/validate";
 import type { CaptureMode } from "../protocol";
 import { NOTIFICATION, PAYMENT_STATUS, TERMINAL_STATUS } from "../protocol";
 import type { DoneFn, Node, NodeAPI, NodeMessage, NodeStatus, SendFn } from "./red-types";

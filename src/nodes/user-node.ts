@@ -2,8 +2,8 @@
  * What every node that uses a pac-config node shares: finding the config node, registering with
  * it, the status line, and an input handler that never lets a rejected promise escape.
  */
-import type { ConnectionState, StateInfo } from "../client/connection";
-import type { PacClient } from "../client/pac-client";
+import type { ConnectionState, StateInfo } from "../engine/transport/connection";
+import type { PacClient } from "../engine/pac-client";
 import type { ConfigRuntime, PacConfigNode, PacUser } from "./config-runtime";
 import type { CloseDoneFn, DoneFn, Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFn } from "./red-types";
 import { ConnectionView, FlowError, StatusLine, Translate, makeTranslate, toFlowError } from "./shared";

@@ -803,7 +803,7 @@ describe("editor in a real browser", function () {
 
     before(async function () {
       const { PacSimulator } = require("../../dist/simulator");
-      const { Journal } = require("../../dist/client/journal");
+      const { Journal } = require("../../dist/engine/journal/journal");
       const faults = require("../faults/support/fs-faults");
       sim = await PacSimulator.start({ delays: "zero", manual: true, virtualTerminal: false });
       controlDir = fs.mkdtempSync(path.join(os.tmpdir(), "pac-browser-faults-"));

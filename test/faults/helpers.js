@@ -12,7 +12,7 @@ const { spawn } = require("child_process");
 const base = require("../nodes-helpers");
 
 const { helper, nodeModules, PacSimulator, until, delay } = base;
-const { untilZeros } = require("../../dist/client/journal");
+const { untilZeros } = require("../../dist/engine/journal/journal");
 const root = path.resolve(__dirname, "..", "..");
 
 /** Long enough for a duplicate (or a stray reconnect) to show up if there were one. */

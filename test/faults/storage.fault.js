@@ -30,7 +30,7 @@ const {
   exactlyOne,
   SETTLE_MS,
 } = require("./helpers");
-const { Journal, untilZeros } = require("../../dist/client/journal");
+const { Journal, untilZeros } = require("../../dist/engine/journal/journal");
 const { ERROR_CODE, parseFrame } = require("../../dist/protocol");
 
 const APPROVED = { fill: "green", shape: "dot", text: "approved £12.50" };

@@ -2,7 +2,7 @@
  * What a virtual terminal's screen says, in plain words, computed from a snapshot. The server sends
  * it with every snapshot so the page only has to paint it (and tests can check the wording).
  */
-import { moneyFormat } from "../../client/money";
+import { moneyFormat } from "../../common/money";
 import { NOTIFICATION, PAYMENT_STATUS, TERMINAL_STATUS } from "../../protocol";
 import type { SimTerminalAction, SimTerminalSnapshot } from "../types";
 

@@ -35,13 +35,13 @@ import {
   FINAL_STATUSES,
   isStepAfterCard,
 } from "../protocol";
-import { ConnectionOptions, ConnectionState, ManagedConnection, StateInfo, WireEvent } from "./connection";
+import { ConnectionOptions, ConnectionState, ManagedConnection, StateInfo, WireEvent } from "./transport/connection";
 import { PacError } from "./errors";
-import { Journal, JournalEntry, JournalHealth, JournalOptions, JournalPayment, JsonValue, PaymentKind, StartInfo } from "./journal";
-import { describeStorageError } from "./storage-error";
+import { Journal, JournalEntry, JournalHealth, JournalOptions, JournalPayment, JsonValue, PaymentKind, StartInfo } from "./journal/journal";
+import { describeStorageError } from "./journal/storage-error";
 import { PaymentTracker, SignaturePolicy } from "./payment";
-import { InFlightMap } from "./in-flight-map";
-import { RpcChannel } from "./rpc";
+import { InFlightMap } from "../common/in-flight-map";
+import { RpcChannel } from "./transport/rpc";
 import { checkAmount, invalid, isCaptureMode, isCurrency, isPaymentId, isTerminalId } from "./validate";
 
 export interface PacClientOptions extends ConnectionOptions {

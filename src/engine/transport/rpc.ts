@@ -9,10 +9,10 @@ import {
   RpcId,
   RpcErrorInfo,
   encodeRequest,
-} from "../protocol";
+} from "../../protocol";
 import { ManagedConnection } from "./connection";
-import { PacError } from "./errors";
-import { InFlightMap } from "./in-flight-map";
+import { PacError } from "../errors";
+import { InFlightMap } from "../../common/in-flight-map";
 
 interface Pending {
   method: EposRequestMethod;

@@ -22,10 +22,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { EventEmitter } from "node:events";
 import { createHash } from "node:crypto";
-import { statusAfterRecord } from "../protocol";
-import type { CaptureMode, JsonObject } from "../protocol";
+import { statusAfterRecord } from "../../protocol";
+import type { CaptureMode, JsonObject } from "../../protocol";
 import { AppendFile, syncDir } from "./append-file";
-import { InFlightMap } from "./in-flight-map";
+import { InFlightMap } from "../../common/in-flight-map";
 import { describeStorageError } from "./storage-error";
 import { acquireJournalLock, JournalLock } from "./journal-lock";
 

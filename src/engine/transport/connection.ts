@@ -14,10 +14,10 @@ import {
   HTTP_STATUS,
   basicAuth,
   parseFrame,
-} from "../protocol";
+} from "../../protocol";
 import { Backoff, BackoffOptions } from "./backoff";
-import { PacError } from "./errors";
-import { credentialSecrets, redactSecrets } from "./redact";
+import { PacError } from "../errors";
+import { credentialSecrets, redactSecrets } from "../../common/redact";
 
 export type ConnectionState =
   | "idle"

@@ -1,0 +1,11 @@
+export * from "./errors";
+export * from "./transport/backoff";
+export * from "./transport/connection";
+export * from "./journal/journal";
+export * from "./payment";
+export * from "./pac-client";
+export { isAmount, isCurrency, isPaymentId, isTerminalId, isCaptureMode } from "./validate";
+export { redactSecrets } from "../common/redact";
+export { JournalLockError } from "./journal/journal-lock";
+export type { LockHolder } from "./journal/journal-lock";
+export { describeStorageError } from "./journal/storage-error";
