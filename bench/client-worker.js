@@ -107,22 +107,26 @@ async function openEngine() {
   return { client, cleanup };
 }
 
+const OWNER = "bench";
+
 function engineSales(client, getDriver) {
   let seq = 0;
   const started = new Map(); // paymentId -> t0
-  client.on("outcome", (o) => {
-    const t0 = started.get(o.paymentId);
-    if (t0 === undefined) return;
-    started.delete(o.paymentId);
-    client
-      .deliver(o.paymentId, () => getDriver().done(o.terminalId, t0, o.successful))
-      .catch((e) => process.stderr.write(`[engine] deliver failed: ${e.message}\n`));
+  // The bench's sales are all this worker's: it claims them (the outbox journals each hand-over).
+  client.outbox.claim(OWNER, {
+    outcome: (o) => {
+      const t0 = started.get(o.paymentId);
+      if (t0 === undefined) return "gone";
+      started.delete(o.paymentId);
+      getDriver().done(o.terminalId, t0, o.successful);
+      return "taken";
+    },
   });
   return (terminalId) => {
     const paymentId = `e-${cfg.eposId}-${++seq}`;
     const t0 = performance.now();
     started.set(paymentId, t0);
-    client.createPayment({ paymentId, terminalId, amount: AMOUNT, currency: "GBP" }).catch((e) => {
+    client.createPayment({ paymentId, terminalId, amount: AMOUNT, currency: "GBP", owner: OWNER }).catch((e) => {
       if (started.delete(paymentId)) getDriver().done(terminalId, t0, false, e);
     });
   };

@@ -462,8 +462,15 @@ describe("client against the simulator (strict mode)", function () {
       const third = await openClient(sim, { journalDir });
       third.undelivered().map((o) => o.paymentId).should.eql(["resume-1"]);
       let handed = 0;
-      (await third.deliver("resume-1", () => handed++)).should.be.true();
-      (await third.deliver("resume-1", () => handed++)).should.be.false();
+      const receiver = { outcome: () => (handed++, "taken") };
+      third.outbox.claim("node-7", receiver);
+      await until(() => handed === 1, "handed over to its owner's claim");
+      await third.outbox.settled();
+      // Claimed again, or offered again: never handed over a second time.
+      third.outbox.claim("node-7", { ...receiver });
+      third.outbox.offer(outcome).should.equal("delivered-before");
+      await delay(50);
+      await third.outbox.settled();
       handed.should.equal(1);
       await third.close();
       const fourth = await openClient(sim, { journalDir });

@@ -7,7 +7,6 @@ const {
   helper,
   unloadThen,
   nodeModules,
-  shared,
   PacSimulator,
   Journal,
   tmpDir,
@@ -95,7 +94,7 @@ describe("pac nodes: exactly once", function () {
       m.payload.status.should.equal("CAPTURED");
       t.completed.should.have.length(1);
       t.cfg.pac.client.journal.get(paymentId).deliveredAt.should.be.a.Number();
-      shared.waiting.has(paymentId).should.be.false();
+      helper.getNode("cfg").pac.held.has(paymentId).should.be.false();
       t.sim.pendingRecords("till-1").should.have.length(0);
     });
 
@@ -162,7 +161,7 @@ describe("pac nodes: exactly once", function () {
       evs.filter((m) => !m.payload.orphan).should.have.length(1);
       t.ok.should.have.length(0);
       t.ko.should.have.length(0);
-      shared.waiting.has(paymentId).should.be.false();
+      helper.getNode("cfg").pac.held.has(paymentId).should.be.false();
       t.cfg.pac.client.journal.get(paymentId).deliveredAt.should.be.a.Number();
     });
   });
@@ -187,7 +186,6 @@ describe("pac nodes: exactly once", function () {
     /** Stop Node-RED and forget what a new process would not know. */
     async function stopProcess() {
       await helper.unload();
-      shared.waiting.clear();
     }
 
     async function startPaymentThenStop() {

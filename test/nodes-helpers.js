@@ -13,7 +13,6 @@ const root = path.resolve(__dirname, "..");
 const TYPES = ["config", "payment", "refund", "capture", "cancel", "events", "status"];
 const nodeModules = TYPES.map((t) => require(path.join(root, "nodes", `pac-${t}.js`)));
 const configRuntime = require(path.join(root, "dist", "nodes", "config-runtime"));
-const shared = require(path.join(root, "dist", "nodes", "shared"));
 const { PacSimulator } = require(path.join(root, "dist", "simulator"));
 const { Journal } = require(path.join(root, "dist", "engine", "journal", "journal"));
 
@@ -109,7 +108,6 @@ module.exports = {
   unloadThen,
   nodeModules,
   configRuntime,
-  shared,
   PacSimulator,
   Journal,
   tmpDir,

@@ -9,3 +9,7 @@ export { redactSecrets } from "../common/redact";
 export { JournalLockError } from "./journal/journal-lock";
 export type { LockHolder } from "./journal/journal-lock";
 export { describeStorageError } from "./journal/storage-error";
+export type { HandOver, OwnerReceiver, OrphanReceiver, OfferStatus } from "./outbox";
+export { Outbox } from "./outbox";
+export { credentialSecrets } from "../common/redact";
+export { storageErrorCode } from "./journal/storage-error";

@@ -1,41 +1,34 @@
 /**
  * The runtime behind one pac-config node: one PacClient shared by every node that uses it (created
- * when the first one registers), the built-in simulator for the `simulator` environment, the
- * connection state shown on every user node, and the outcome router that hands each payment's
- * final outcome to exactly one place:
+ * when the first one registers), the built-in simulator for the `simulator` environment, and the
+ * connection state shown on every user node.
  *
- * - the node that started it (same node id, even a new instance after a redeploy), once flows run;
- * - else, once flows have started and that node does not exist, the pac-events nodes that take
- *   records (an "orphan"); else it stays pending (and undelivered in the journal, offered again at
- *   the next start).
- *
- * Every hand-over goes through client.deliver(), which journals "emit" before and "done" after.
+ * Outcomes are not routed here: each user node claims its payments in the client's outbox by its
+ * node id (a new instance after a redeploy claims the same id), pac-events nodes take the orphans,
+ * and the outbox hands each outcome over exactly once. This runtime only says when the claims are
+ * complete (flows started: the outbox opens) and when they may not be (a deploy: it holds).
  *
  * When its node closes with payments open under its identity (a deploy changed or removed it), the
- * runtime becomes drain-only: no users, no new sales, each result routed through the runtime's
- * registry of connections (connections.ts) to the node that started it, wherever it is now; it
- * closes when nothing is open, after DRAIN_MAX_MS, or when a connection with the same identity
- * takes the journal. A journal that cannot write, or an identity another connection holds, shows
- * on every user node.
+ * runtime becomes drain-only: no users of its own, no new sales; the runtime registry
+ * (connections.ts) has every live user claim here too, so each result still reaches the node that
+ * started it, wherever it is now. It closes when nothing is open, after DRAIN_MAX_MS, or when a
+ * connection with the same identity takes the journal. A journal that cannot write, or an identity
+ * another connection holds, shows on every user node.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { checkUrl } from "../engine/transport/connection";
-import type { ConnectionState, StateInfo, WireEvent } from "../engine/transport/connection";
-import { PacClient } from "../engine/pac-client";
-import { activeJournalFiles, fileSafeName, journalPath, readJournalSummary } from "../engine/journal/journal";
-import { InFlightMap } from "../common/in-flight-map";
+import { activeJournalFiles, checkUrl, describeStorageError, fileSafeName, journalPath, PacClient, readJournalSummary, storageErrorCode } from "../engine";
+import type { ConnectionState, JournalHealth, NotificationEvent, OrphanReceiver, OwnerReceiver, PaymentOutcome, RecordEvent, SignatureQuestion, StateInfo, WireEvent } from "../engine";
 import { credentialSecrets, redactSecrets } from "../common/redact";
-import type { NotificationEvent, PaymentOutcome, SignatureQuestion, RecordEvent } from "../engine/pac-client";
-import type { JournalHealth } from "../engine/journal/journal";
-import { describeStorageError, storageErrorCode } from "../engine/journal/storage-error";
 import type { Connections } from "./connections";
 import { DOJO_URLS } from "../protocol";
 import { PacSimulator } from "../simulator";
 import type { SimulatorOptions } from "../simulator";
 import type { Node, NodeAPI, RuntimeListener } from "./red-types";
-import { ConnectionView, FlowError, waiting } from "./shared";
+import { FlowError } from "./flow-error";
+import type { HeldMessages } from "./held-messages";
+import type { ConnectionView } from "./status-line";
 
 export type Environment = "simulator" | "staging" | "production" | "custom";
 
@@ -72,13 +65,8 @@ export interface ConfigSettings {
 /** Used when the simulator environment has no software house id. */
 export const SIMULATOR_SOFTWARE_HOUSE_ID = "shopflow-node-red-simulator";
 
-/** What a node using the config node offers; every hook is optional. */
-export interface PacUser {
-  readonly id: string;
-  readonly node: Node;
-  /** The connection state, for the status line (also called once at registration). */
-  connection?(view: ConnectionView): void;
-  /** A change of the connection state (pac-events). */
+/** What sees every event of the connection (pac-events). */
+export interface ConnectionObserver {
   stateChange?(state: ConnectionState, info: StateInfo): void;
   notification?(event: NotificationEvent): void;
   signature?(question: SignatureQuestion): void;
@@ -86,11 +74,19 @@ export interface PacUser {
   /** Set when the user wants wire traces (they cost: only listened to when someone wants them). */
   readonly wantsWire?: boolean;
   wire?(event: WireEvent): void;
-  /** Send the outcome of a payment this node owns. Synchronous; throws when it cannot. */
-  outcome?(outcome: PaymentOutcome): void;
-  /** pac-events: whether it takes this orphaned outcome (owner gone). */
-  acceptsOrphan?(outcome: PaymentOutcome): boolean;
-  orphan?(outcome: PaymentOutcome): void;
+}
+
+/** What a node using the config node offers; every part is optional. */
+export interface PacUser {
+  readonly id: string;
+  readonly node: Node;
+  /** The connection state, for the status line (also called once at registration). */
+  connection?(view: ConnectionView): void;
+  /** Claims the payments this node starts (owner = its node id): outcomes, steps, signature questions. */
+  readonly owner?: OwnerReceiver;
+  /** Takes outcomes whose node is gone (pac-events). */
+  readonly orphans?: OrphanReceiver;
+  readonly observer?: ConnectionObserver;
 }
 
 /** The pac-config node as user nodes see it. */
@@ -163,9 +159,6 @@ export function readSettings(def: ConfigDef, creds: ConfigCredentials | undefine
 
 // ---- the runtime -----------------------------------------------------------------------------------
 
-/** Thrown inside client.deliver's hand-over when the receiver is gone: the outcome stays pending. */
-class NotHandedOver extends Error {}
-
 const CLOSE_BOUND_MS = 8000;
 /** A drain-only connection ends after this even with payments still open (they stay in the journal). */
 export const DRAIN_MAX_MS = 15 * 60_000;
@@ -220,11 +213,8 @@ export class ConfigRuntime {
   client: PacClient | null = null;
   /** The built-in simulator (environment `simulator`), once started. */
   simulator: PacSimulator | null = null;
-  private readonly adapters = new Map<string, PacUser>();
-  /** Outcomes waiting for their owner (or an events node): by paymentId. */
-  private readonly pending = new InFlightMap<string, PaymentOutcome>();
-  /** Outcomes being handed over right now. */
-  private readonly routing = new InFlightMap<string, true>();
+  /** The user nodes of this (live) connection, by node id. */
+  private readonly users = new Map<string, PacUser>();
   private flowsStarted = false;
   /** Set by close(); the runtime is closing from then on. */
   private closePromise: Promise<void> | null = null;
@@ -248,7 +238,7 @@ export class ConfigRuntime {
     private readonly RED: NodeAPI,
     private readonly node: PacConfigNode,
     private readonly settings: ConfigSettings | string,
-    private readonly connections?: Connections,
+    private readonly connections: Connections,
   ) {
     this.view = typeof settings === "string" ? { state: "config-error", reason: settings } : { state: "idle" };
     this.secrets = typeof settings === "string" ? [] : credentialSecrets(settings.accountName, settings.apiKey);
@@ -258,7 +248,12 @@ export class ConfigRuntime {
       ["flows:started", () => this.setFlowsStarted(true)],
     ];
     for (const [event, listener] of this.runtimeListeners) RED.events.on(event, listener);
-    connections?.add(this);
+    connections.add(this);
+  }
+
+  /** The msgs waiting for their outcome (one registry per Node-RED runtime). */
+  get held(): HeldMessages {
+    return this.connections.held;
   }
 
   get configId(): string {
@@ -271,7 +266,7 @@ export class ConfigRuntime {
 
   /** A user node registered here (a live connection only: a drain-only one has none). */
   user(id: string): PacUser | undefined {
-    return this.mode === "live" && !this.closing ? this.adapters.get(id) : undefined;
+    return this.mode === "live" && !this.closing ? this.users.get(id) : undefined;
   }
 
   /** Its name, for messages about it. */
@@ -291,9 +286,9 @@ export class ConfigRuntime {
     return typeof this.settings === "string" ? this.settings : null;
   }
 
-  /** Outcomes held for an owner that is not there (for tests and the status query). */
+  /** Outcomes waiting for a receiver (for tests and the status query). */
   get pendingOutcomes(): PaymentOutcome[] {
-    return [...this.pending.values()];
+    return this.client?.outbox.waitingOutcomes() ?? [];
   }
 
   redact(text: string): string {
@@ -305,20 +300,23 @@ export class ConfigRuntime {
 
   register(user: PacUser): void {
     if (this.closing) return;
-    this.adapters.set(user.id, user);
+    this.users.set(user.id, user);
     this.node.users[user.id] = user.node;
     this.updateWire();
     this.tell(user, (u) => u.connection?.(this.view));
+    if (this.client) this.claim(user, this.configId);
+    this.connections.userRegistered(user, this.configId);
     if (!this.initPromise && typeof this.settings !== "string") this.initPromise = this.init(this.settings);
-    if (this.flowsStarted) this.drain();
   }
 
   /** Forget a user; done() runs once nothing of this config node can still reach it. */
   deregister(user: PacUser, done: () => void): void {
-    if (this.adapters.get(user.id) === user) {
-      this.adapters.delete(user.id);
+    if (this.users.get(user.id) === user) {
+      this.users.delete(user.id);
       if (this.node.users[user.id] === user.node) delete this.node.users[user.id];
     }
+    this.release(user);
+    this.connections.userGone(user);
     this.updateWire();
     // A config node closing at the same time (full deploy): wait for its teardown (bounded by close()).
     if (this.closePromise) this.closePromise.then(done, done);
@@ -412,13 +410,19 @@ export class ConfigRuntime {
       client.on("journal", (h) => this.onJournal(h));
       client.on("state", (state, info) => this.onState(state, info));
       client.on("warning", (m) => this.node.warn(this.redact(m)));
-      client.on("notification", (e) => this.toOwner(e.owner, (u) => u.notification?.(e)));
-      client.on("signature", (q) => this.toOwner(q.owner, (u) => u.signature?.(q)));
-      client.on("record", (r) => this.fanOut((u) => u.record?.(r)));
-      client.on("outcome", (o) => this.route(o));
+      // Steps and questions reach their payment's node through its claim; observers see them all.
+      if (this.mode === "live") {
+        client.on("notification", (e) => this.observe((o) => o.notification?.(e)));
+        client.on("signature", (q) => this.observe((o) => o.signature?.(q)));
+        client.on("record", (r) => this.observe((o) => o.record?.(r)));
+      }
+      // A drain-only connection closes once nothing is left to hand over.
+      client.on("outcome", () => this.checkDrained());
+      client.on("delivered", () => this.checkDrained());
+      if (!this.flowsStarted) client.outbox.hold();
+      for (const u of this.users.values()) this.claim(u, this.configId);
+      if (this.mode === "draining") this.connections.claimLiveUsers(this);
       this.updateWire();
-      // Outcomes recorded before a restart but never handed over.
-      for (const o of client.undelivered()) this.route(o);
       client.start();
       if (this.mode === "live") void this.adoptLeftovers(settings, journalDir);
       return client;
@@ -463,9 +467,6 @@ export class ConfigRuntime {
       this.openRetryTimer = null;
       if (this.closing) return;
       this.initPromise = this.init(settings);
-      void this.initPromise.then((client) => {
-        if (client && this.flowsStarted) this.drain();
-      });
     }, this.openRetryMs);
   }
 
@@ -483,8 +484,6 @@ export class ConfigRuntime {
     this.journalWarned = false;
     const { journal: _gone, ...view } = this.view;
     this.setView(view);
-    // Outcomes whose hand-over the journal could not note go now.
-    if (this.flowsStarted) this.drain();
   }
 
   /**
@@ -510,15 +509,17 @@ export class ConfigRuntime {
     if (!client || typeof this.settings === "string" || this.settings.environment === "simulator") return 0;
     const s = client.state;
     if (s === "displaced" || s === "auth-failed" || s === "closed" || s === "closing") return 0;
-    return client.unresolved + this.routing.size + [...this.pending.values()].filter((o) => !this.flowsStarted || this.hasTaker(o)).length;
+    return client.unresolved + client.outbox.handingOver + client.outbox.deliverable;
   }
 
   private startDraining(): void {
     const client = this.client;
     if (!client || !this.connections) return;
     this.mode = "draining";
+    for (const u of [...this.users.values()]) this.release(u);
+    this.users.clear();
+    // Every live user claims here too: results reach the node that started them, wherever it is now.
     this.connections.startDraining(this);
-    for (const id of [...this.adapters.keys()]) this.adapters.delete(id);
     // A new connection with the same identity takes over at once: it reopens the same journal and
     // follows the payments up itself (the lock asks this one to close first).
     client.journal.offerToYield(() => this.close());
@@ -590,7 +591,6 @@ export class ConfigRuntime {
         this.redact(`Dojo connection "${this.label}": payments left open under epos-id ${client.connection.eposId} before a restart; a drain-only connection collects their results (no new sales), at most ${DRAIN_MAX_MS / 60_000} minutes`),
       );
       this.drainWarned = true;
-      if (this.flowsStarted) this.drain();
     });
   }
 
@@ -607,7 +607,7 @@ export class ConfigRuntime {
     this.drainTimer = null;
     if (this.openRetryTimer) clearTimeout(this.openRetryTimer);
     this.openRetryTimer = null;
-    this.connections?.remove(this);
+    this.connections.remove(this);
     const work = (async (): Promise<void> => {
       const client = this.initPromise ? await this.initPromise : null;
       if (client) {
@@ -649,7 +649,7 @@ export class ConfigRuntime {
     });
     if ((state === "auth-failed" || state === "displaced") && info.error) this.node.warn(this.redact(info.error.message));
     const safeInfo: StateInfo = { ...info, ...(info.reason ? { reason: this.redact(info.reason) } : {}) };
-    this.fanOut((u) => u.stateChange?.(state, safeInfo));
+    this.observe((o) => o.stateChange?.(state, safeInfo));
     this.checkDrained(); // a drain-only connection that was displaced has nothing more to collect
   }
 
@@ -658,15 +658,13 @@ export class ConfigRuntime {
     this.fanOut((u) => u.connection?.(view));
   }
 
-  /** Live: every user (each filters by owner); drain-only: the payment's node, wherever it is now. */
-  private toOwner(owner: string | undefined, fn: (u: PacUser) => void): void {
-    if (this.mode === "live") return this.fanOut(fn);
-    const u = owner !== undefined ? this.connections?.owner(owner) : undefined;
-    if (u) this.tell(u, fn);
+  private fanOut(fn: (u: PacUser) => void): void {
+    for (const u of [...this.users.values()]) this.tell(u, fn);
   }
 
-  private fanOut(fn: (u: PacUser) => void): void {
-    for (const u of [...this.adapters.values()]) this.tell(u, fn);
+  /** Observers (pac-events) of this live connection. */
+  private observe(fn: (o: ConnectionObserver) => void): void {
+    this.fanOut((u) => (u.observer ? fn(u.observer) : undefined));
   }
 
   private tell(u: PacUser, fn: (u: PacUser) => void): void {
@@ -681,11 +679,11 @@ export class ConfigRuntime {
   private updateWire(): void {
     const client = this.client;
     if (!client) return;
-    const wanted = !this.closing && [...this.adapters.values()].some((u) => u.wantsWire === true);
+    const wanted = !this.closing && [...this.users.values()].some((u) => u.observer?.wantsWire === true);
     if (wanted && !this.wireListener) {
       this.wireListener = (w) => {
         const safe: WireEvent = { ...w, text: this.redact(w.text) };
-        this.fanOut((u) => (u.wantsWire ? u.wire?.(safe) : undefined));
+        this.observe((o) => (o.wantsWire ? o.wire?.(safe) : undefined));
       };
       client.on("wire", this.wireListener);
     } else if (!wanted && this.wireListener) {
@@ -694,116 +692,46 @@ export class ConfigRuntime {
     }
   }
 
-  // ---- outcome routing ------------------------------------------------------------------------------
+  // ---- claims --------------------------------------------------------------------------------------
 
-  private setFlowsStarted(started: boolean): void {
-    this.flowsStarted = started;
-    if (started) {
-      this.drain();
-      this.warnDraining();
-    }
+  /**
+   * Claim a user's payments in this connection's outbox: its own (live), or any live user's while
+   * this one drains. Orphans go to the pac-events nodes of the same config node id.
+   */
+  claim(u: PacUser, configId: string): void {
+    const outbox = this.client?.outbox;
+    if (!outbox || this.closing) return;
+    if (u.owner) outbox.claim(u.id, u.owner);
+    if (u.orphans && configId === this.configId) outbox.claimOrphans(u.id, u.orphans);
   }
 
-  /** One outcome, from the client (live) or from its journal (undelivered at start). */
-  private route(o: PaymentOutcome): void {
-    if (this.routing.has(o.paymentId)) return;
-    this.pending.set(o.paymentId, o);
-    if (this.flowsStarted) this.drain();
-    else this.checkDrained();
+  release(u: PacUser): void {
+    const outbox = this.client?.outbox;
+    if (!outbox) return;
+    if (u.owner) outbox.release(u.id, u.owner);
+    if (u.orphans) outbox.releaseOrphans(u.id, u.orphans);
   }
 
-  /** The node that started it: here, or (drain-only) in whichever live connection it now uses. */
-  private ownerOf(o: PaymentOutcome): PacUser | undefined {
-    if (o.owner === undefined) return undefined;
-    return this.mode === "draining" ? this.connections?.owner(o.owner) : this.adapters.get(o.owner);
-  }
-
-  /** pac-events nodes that take orphans: here, or (drain-only) those of the redeployed config node. */
-  private orphanTakers(o: PaymentOutcome): PacUser[] {
-    const users = this.mode === "draining" ? [...(this.connections?.liveById(this.configId)?.usersForOrphans() ?? [])] : [...this.adapters.values()];
-    return users.filter((u) => u.orphan && this.safeAccepts(u, o));
-  }
-
-  /** Users that may take orphans (for a drain-only connection of the same config node). */
-  usersForOrphans(): PacUser[] {
-    return this.mode === "live" && !this.closing ? [...this.adapters.values()].filter((u) => u.orphan !== undefined) : [];
+  /** Users of this live connection (for a drain-only one to claim for them). */
+  liveUsers(): PacUser[] {
+    return this.mode === "live" && !this.closing ? [...this.users.values()] : [];
   }
 
   /** Answer a signature question a drain-only connection holds (the node's own client did not know it). */
   answerSignatureElsewhere(paymentId: string, accepted: boolean): boolean {
-    return this.connections?.answerSignature(paymentId, accepted) ?? false;
+    return this.connections.answerSignature(paymentId, accepted);
   }
 
-  private hasTaker(o: PaymentOutcome): boolean {
-    const owner = this.ownerOf(o);
-    return owner ? owner.outcome !== undefined : this.orphanTakers(o).length > 0;
-  }
-
-  /** Hand pending outcomes to their owners, then orphans to events nodes (flows running only). */
-  private drain(): void {
-    if (!this.flowsStarted || this.closing || !this.client) return;
-    for (const o of [...this.pending.values()]) {
-      const owner = this.ownerOf(o);
-      if (owner?.outcome) {
-        this.handOver(o, () => {
-          const live = this.ownerOf(o);
-          if (!live?.outcome || this.closing) throw new NotHandedOver();
-          live.outcome(o);
-        });
-        continue;
-      }
-      if (owner) continue; // the id belongs to a node that cannot take it: keep it
-      const takers = this.orphanTakers(o);
-      if (takers.length === 0) continue; // stays pending (and undelivered in the journal)
-      this.handOver(o, () => {
-        const live = this.orphanTakers(o).filter((u) => takers.includes(u) && !this.closing);
-        if (live.length === 0) throw new NotHandedOver();
-        for (const u of live) u.orphan?.(o);
-        // Its node is gone: nobody will send the original msg any more.
-        waiting.delete(o.paymentId);
-      });
+  /** Flows running: the claims are complete, the outbox hands over; a deploy: it holds. */
+  private setFlowsStarted(started: boolean): void {
+    this.flowsStarted = started;
+    const outbox = this.client?.outbox;
+    if (started) {
+      outbox?.open();
+      this.warnDraining();
+      this.checkDrained();
+    } else {
+      outbox?.hold();
     }
-    this.checkDrained();
-  }
-
-  private safeAccepts(u: PacUser, o: PaymentOutcome): boolean {
-    try {
-      return u.acceptsOrphan?.(o) === true;
-    } catch {
-      return false;
-    }
-  }
-
-  private handOver(o: PaymentOutcome, send: () => void): void {
-    const client = this.client;
-    if (!client) return;
-    this.pending.delete(o.paymentId);
-    this.routing.set(o.paymentId, true);
-    let p: Promise<boolean>;
-    try {
-      p = client.deliver(o.paymentId, send);
-    } catch (e) {
-      p = Promise.reject(e);
-    }
-    p.then(
-      () => {
-        // false: the journal says it was delivered before; either way it is settled.
-        this.routing.delete(o.paymentId);
-        this.checkDrained();
-      },
-      (e: unknown) => {
-        this.routing.delete(o.paymentId);
-        if (this.closing) return; // still undelivered in the journal: offered again at the next start
-        this.pending.set(o.paymentId, o);
-        if (e instanceof NotHandedOver) {
-          if (this.flowsStarted) setImmediate(() => this.drain());
-        } else if (this.client?.journal.health.state !== "failed") {
-          this.node.warn(
-            this.redact(`could not hand over the outcome of payment ${o.paymentId}: ${e instanceof Error ? e.message : String(e)}; it is kept for the next start`),
-          );
-        }
-        // else: the journal cannot note the hand-over; it goes when the journal recovers (onJournal).
-      },
-    );
   }
 }

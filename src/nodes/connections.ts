@@ -1,16 +1,20 @@
 /**
  * The Dojo connections of one Node-RED runtime: the live ones (one per deployed pac-config node in
  * use) and the drain-only ones a deploy left behind (a changed or removed connection that still had
- * payments open under its old identity). Created once per runtime by pac-config's registration, not
- * at module level, and handed to each config runtime.
+ * payments open under its old identity), and the msgs waiting for their outcome. Created once per
+ * runtime by pac-config's registration, not at module level, and handed to each config runtime.
  *
- * It answers the one question a drain-only connection cannot answer itself: where is the node that
- * started this payment now (same node id, any live connection)?
+ * It does the one thing a drain-only connection cannot do itself: reach the node that started a
+ * payment, wherever it is now. Every user of a live connection claims its payments in each
+ * drain-only connection's outbox too, from when it registers (or the drain starts) until it goes.
  */
 import type { ConfigRuntime, PacUser } from "./config-runtime";
+import { HeldMessages } from "./held-messages";
 import type { NodeAPI, RuntimeListener } from "./red-types";
 
 export class Connections {
+  /** The msgs waiting for their outcome, by owner and paymentId (they outlive redeploys). */
+  readonly held = new HeldMessages();
   private readonly live = new Set<ConfigRuntime>();
   private readonly draining = new Set<ConfigRuntime>();
   /** Listened to only while a connection drains. */
@@ -34,26 +38,26 @@ export class Connections {
     this.live.delete(rt);
     if (this.draining.size === 0) this.RED.events.on("runtime-event", this.onRuntimeEvent);
     this.draining.add(rt);
+    this.claimLiveUsers(rt);
+  }
+
+  /** Every user of every live connection claims its payments in this drain-only one. */
+  claimLiveUsers(drainer: ConfigRuntime): void {
+    for (const rt of this.live) for (const u of rt.liveUsers()) drainer.claim(u, rt.configId);
+  }
+
+  /** A user registered with a live connection: it claims in the drain-only ones too. */
+  userRegistered(user: PacUser, configId: string): void {
+    for (const rt of this.draining) rt.claim(user, configId);
+  }
+
+  userGone(user: PacUser): void {
+    for (const rt of this.draining) rt.release(user);
   }
 
   remove(rt: ConfigRuntime): void {
     this.live.delete(rt);
     if (this.draining.delete(rt) && this.draining.size === 0) this.RED.events.removeListener("runtime-event", this.onRuntimeEvent);
-  }
-
-  /** The user node with this id in any live connection. */
-  owner(id: string): PacUser | undefined {
-    for (const rt of this.live) {
-      const u = rt.user(id);
-      if (u) return u;
-    }
-    return undefined;
-  }
-
-  /** The live connection of this config node id (a redeployed config), if any. */
-  liveById(configId: string): ConfigRuntime | undefined {
-    for (const rt of this.live) if (rt.configId === configId) return rt;
-    return undefined;
   }
 
   /** Answer a signature question a drain-only connection holds; false when none does. */

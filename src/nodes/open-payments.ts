@@ -4,9 +4,8 @@
  * and journals of identities no connection uses any more. The editor shows it before a deploy that
  * changes an identity, and the Dojo sidebar lists the last two kinds.
  */
-import type { PacClient } from "../engine/pac-client";
-import { activeJournalFiles, isClosed, readOpenPayments } from "../engine/journal/journal";
-import type { JournalPayment } from "../engine/journal/journal";
+import { activeJournalFiles, isClosed, readOpenPayments } from "../engine";
+import type { JournalPayment, PacClient } from "../engine";
 import type { ConfigRuntime } from "./config-runtime";
 import type { Connections } from "./connections";
 

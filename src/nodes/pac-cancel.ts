@@ -4,9 +4,10 @@
  * Output: msg.payload = {paymentId, terminalId} (Dojo's acknowledgement; the CANCELLED outcome
  * arrives on the payment node's output 2).
  */
-import { isPaymentId, isTerminalId } from "../engine/validate";
+import { isPaymentId, isTerminalId } from "../engine";
 import type { DoneFn, Node, NodeAPI, NodeMessage, SendFn } from "./red-types";
-import { describe, invalidInput, isPlainObject, paymentIdOf } from "./shared";
+import { invalidInput } from "./flow-error";
+import { describe, isPlainObject, paymentIdOf } from "./msg-readers";
 import { UserDef, UserNode, userNodeType } from "./user-node";
 
 class CancelNode extends UserNode {

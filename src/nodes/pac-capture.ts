@@ -4,9 +4,10 @@
  * msg.topic "capture" / "update" overrides the node's action. A capture without an amount takes
  * the whole authorised amount (read with GetPayment). Output: msg.payload = {paymentId, status, amount}.
  */
-import { isAmount, isPaymentId } from "../engine/validate";
+import { isAmount, isPaymentId } from "../engine";
 import type { Node, NodeAPI, NodeMessage, DoneFn, SendFn } from "./red-types";
-import { amountExample, describe, formatMoney, invalidInput, isPlainObject, paymentIdOf } from "./shared";
+import { invalidInput } from "./flow-error";
+import { amountExample, describe, formatMoney, isPlainObject, paymentIdOf } from "./msg-readers";
 import { UserDef, UserNode, userNodeType } from "./user-node";
 
 interface CaptureDef extends UserDef {

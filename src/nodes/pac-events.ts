@@ -4,8 +4,8 @@
  * Also the receiver of "orphaned" outcomes: a payment whose node no longer exists is sent here
  * (topic "record", payload.orphan = true) when "record" is selected.
  */
-import type { ConnectionState, StateInfo, WireEvent } from "../engine/transport/connection";
-import type { NotificationEvent, PaymentOutcome, RecordEvent, SignatureQuestion } from "../engine/pac-client";
+import type { ConnectionState, HandOver, NotificationEvent, OrphanReceiver, PaymentOutcome, RecordEvent, SignatureQuestion, StateInfo, WireEvent } from "../engine";
+import type { ConnectionObserver } from "./config-runtime";
 import { readTerminalId } from "../protocol";
 import type { Node, NodeAPI, NodeMessage, DoneFn, SendFn } from "./red-types";
 import { UserDef, UserNode, userNodeType } from "./user-node";
@@ -31,13 +31,24 @@ function readEvents(v: unknown): Set<EventType> {
 class EventsNode extends UserNode {
   private readonly events: Set<EventType>;
   private readonly terminalId: string;
-  readonly wantsWire: boolean;
+  /** Sees every event of its connection, by the selected types. */
+  readonly observer: ConnectionObserver;
+  /** Takes the outcomes whose node is gone, when "record" is selected. */
+  readonly orphans: OrphanReceiver;
 
   constructor(RED: NodeAPI, node: Node, def: EventsDef) {
     super(RED, node, def, "pac-events");
     this.events = readEvents(def.events);
     this.terminalId = typeof def.terminalId === "string" ? def.terminalId.trim() : "";
-    this.wantsWire = this.events.has("wire");
+    this.observer = {
+      wantsWire: this.events.has("wire"),
+      stateChange: (state, info) => this.stateChange(state, info),
+      notification: (e) => this.notification(e),
+      signature: (q) => this.signature(q),
+      record: (r) => this.record(r),
+      wire: (w) => this.wire(w),
+    };
+    this.orphans = { accepts: (o) => this.acceptsOrphan(o), orphan: (o) => this.orphan(o) };
     this.start();
   }
 
@@ -55,12 +66,12 @@ class EventsNode extends UserNode {
     return this.terminalId === "" || terminalId === this.terminalId;
   }
 
-  notification(e: NotificationEvent): void {
+  private notification(e: NotificationEvent): void {
     if (!this.events.has("notification") || !this.terminalMatches(e.terminalId)) return;
     this.emitEvent("notification", { paymentId: e.paymentId, terminalId: e.terminalId, notification: e.notification }, { paymentId: e.paymentId });
   }
 
-  signature(q: SignatureQuestion): void {
+  private signature(q: SignatureQuestion): void {
     if (!this.events.has("signature") || !this.terminalMatches(q.terminalId)) return;
     this.emitEvent(
       "signature",
@@ -69,28 +80,28 @@ class EventsNode extends UserNode {
     );
   }
 
-  record(r: RecordEvent): void {
+  private record(r: RecordEvent): void {
     if (!this.events.has("record") || !this.terminalMatches(readTerminalId(r.record))) return;
     this.emitEvent("record", { paymentId: r.paymentId, kind: r.kind, record: r.record, foreign: r.foreign }, { paymentId: r.paymentId });
   }
 
-  override stateChange(state: ConnectionState, info: StateInfo): void {
+  private stateChange(state: ConnectionState, info: StateInfo): void {
     if (!this.events.has("connection")) return;
     this.emitEvent("connection", { state, reason: info.error?.message ?? info.reason ?? null });
   }
 
-  wire(w: WireEvent): void {
-    if (!this.wantsWire) return;
+  private wire(w: WireEvent): void {
+    if (!this.observer.wantsWire) return;
     this.emitEvent("wire", { direction: w.direction, text: w.text, at: w.at });
   }
 
-  acceptsOrphan(o: PaymentOutcome): boolean {
+  private acceptsOrphan(o: PaymentOutcome): boolean {
     return !this.closed && this.events.has("record") && this.terminalMatches(o.terminalId);
   }
 
   /** An outcome whose node is gone (deleted, or moved to another connection). */
-  orphan(o: PaymentOutcome): void {
-    if (this.closed) throw new Error("node closed");
+  private orphan(o: PaymentOutcome): HandOver {
+    if (this.closed) return "gone";
     const payload: Record<string, unknown> = {
       paymentId: o.paymentId,
       kind: o.kind ?? "payment",
@@ -108,6 +119,7 @@ class EventsNode extends UserNode {
     const extra: NodeMessage = { paymentId: o.paymentId };
     if (o.redelivered) extra.redelivered = true;
     this.node.send({ ...extra, topic: "record", payload });
+    return "taken";
   }
 }
 

@@ -7,11 +7,12 @@
  *   local time until now) with totals per status and currency: an end-of-day report.
  * msg.topic (one of the four) overrides the node's query.
  */
-import type { JournalPayment } from "../engine/journal/journal";
-import { isPaymentId, isTerminalId } from "../engine/validate";
+import { isPaymentId, isTerminalId } from "../engine";
+import type { JournalPayment } from "../engine";
 import { FIELD, PAYMENT_STATUS } from "../protocol";
 import type { DoneFn, Node, NodeAPI, NodeMessage, SendFn } from "./red-types";
-import { describe, invalidInput, isPlainObject, paymentIdOf } from "./shared";
+import { invalidInput } from "./flow-error";
+import { describe, isPlainObject, paymentIdOf } from "./msg-readers";
 import { UserDef, UserNode, userNodeType } from "./user-node";
 
 const QUERIES = ["payment", "terminals", "terminal", "journal"] as const;

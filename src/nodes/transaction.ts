@@ -2,32 +2,21 @@
  * pac-payment and pac-refund: start a transaction on a terminal, report its progress on output 3,
  * and send its one final outcome on output 1 (approved) or 2 (not approved), with the original msg.
  *
- * Exactly once: the original msg waits in the process-wide `waiting` map (survives redeploys); the
- * outcome reaches this node only through the config node's router (client.deliver), keyed by node
- * id, so a new instance after a redeploy, or the same node after a restart (msg rebuilt from the
- * context journaled with the payment), sends it, and nothing else does.
+ * Exactly once: the node claims its payments in the engine's outbox by its node id; the original
+ * msg waits in the runtime's held-messages registry (it survives redeploys) under the same id, so a
+ * new instance after a redeploy, or the same node after a restart (msg rebuilt from the context
+ * journaled with the payment), sends the outcome, and nothing else does.
  */
 import { randomUUID } from "node:crypto";
-import type { PaymentOutcome, NotificationEvent, SignatureQuestion } from "../engine/pac-client";
-import type { PacClient } from "../engine/pac-client";
-import { isAmount, isCaptureMode, isCurrency, isPaymentId, isTerminalId } from "../engine/validate";
+import { isAmount, isCaptureMode, isCurrency, isPaymentId, isTerminalId } from "../engine";
+import type { HandOver, NotificationEvent, OwnerReceiver, PacClient, PaymentOutcome, SignatureQuestion } from "../engine";
 import type { CaptureMode } from "../protocol";
 import { NOTIFICATION, PAYMENT_STATUS, TERMINAL_STATUS } from "../protocol";
 import type { DoneFn, Node, NodeAPI, NodeMessage, NodeStatus, SendFn } from "./red-types";
-import {
-  FlowError,
-  amountExample,
-  describe,
-  formatMoney,
-  invalidInput,
-  isPacError,
-  isPlainObject,
-  msgFromCtx,
-  nonEmptyString,
-  releaseInstance,
-  snapshotMsg,
-  waiting,
-} from "./shared";
+import { FlowError, invalidInput, isPacError } from "./flow-error";
+import type { HeldMessages } from "./held-messages";
+import { msgFromCtx, snapshotMsg } from "./msg-context";
+import { amountExample, describe, formatMoney, isPlainObject, nonEmptyString } from "./msg-readers";
 import { UserDef, UserNode, userNodeType } from "./user-node";
 
 export type TransactionKind = "payment" | "refund";
@@ -149,6 +138,12 @@ export function readRequest(msg: NodeMessage, def: TransactionDef, kind: Transac
 class TransactionNode extends UserNode {
   private readonly kind: TransactionKind;
   private readonly signaturePolicy: SignatureSetting;
+  /** This node's claim: the outcomes, steps and signature questions of the payments it starts. */
+  readonly owner: OwnerReceiver = {
+    outcome: (o) => this.outcome(o),
+    notification: (e) => this.notification(e),
+    signature: (q) => this.signature(q),
+  };
 
   constructor(RED: NodeAPI, node: Node, private readonly def: TransactionDef, kind: TransactionKind) {
     super(RED, node, def, `pac-${kind}`);
@@ -164,20 +159,17 @@ class TransactionNode extends UserNode {
       return;
     }
     const req = readRequest(msg, this.def, this.kind);
-    if (waiting.has(req.paymentId)) {
-      throw invalidInput(`paymentId ${req.paymentId} was already used: every ${this.kind} needs a new id`, req.paymentId);
-    }
     const client = await this.client();
     const terminalId = req.terminalId ?? (await this.pickTerminal(client));
     if (this.closed) {
       throw new FlowError("CLOSED", `the node was redeployed before ${this.kind} ${req.paymentId} was sent: nothing was charged`, req.paymentId);
     }
-    if (waiting.has(req.paymentId)) {
-      // the same id sent twice at once: checked again now that nothing awaits before set()
+    // The msg waits for its outcome, whichever instance of this node sends it. (The engine refuses
+    // an id it knows; a msg already held for this id is one it does not know yet.)
+    const held = this.heldMessages();
+    if (!held.put(this.id, req.paymentId, { msg, instance: this, done })) {
       throw invalidInput(`paymentId ${req.paymentId} was already used: every ${this.kind} needs a new id`, req.paymentId);
     }
-    // The msg waits here for its outcome, whichever instance of this node sends it.
-    waiting.set(req.paymentId, { msg, instance: this, done });
     this.activity({ fill: "blue", shape: "ring", text: this.t("status.state.sending", "sending to the terminal") });
     const ctx = snapshotMsg(msg);
     try {
@@ -201,7 +193,7 @@ class TransactionNode extends UserNode {
         await client.createRefund(common);
       }
       // Not when the terminal already reported a step (notifications can overtake the ack).
-      if (waiting.get(req.paymentId)?.instance === this && !client.tracked(req.paymentId)?.lastStep) {
+      if (!this.closed && held.has(req.paymentId) && !client.tracked(req.paymentId)?.lastStep) {
         this.activity({ fill: "blue", shape: "ring", text: this.t("status.state.waiting", "waiting for the terminal") });
       }
     } catch (e) {
@@ -210,8 +202,7 @@ class TransactionNode extends UserNode {
         this.activity({ fill: "yellow", shape: "ring", text: this.t("runtime.outcomeUnknown", "connection lost — waiting for outcome") });
         return;
       }
-      const w = waiting.get(req.paymentId);
-      if (w && w.msg === msg) waiting.delete(req.paymentId);
+      held.takeIf(this.id, req.paymentId, msg);
       throw e;
     }
   }
@@ -250,10 +241,15 @@ class TransactionNode extends UserNode {
     done();
   }
 
-  // ---- from the config node -----------------------------------------------------------------------
+  private heldMessages(): HeldMessages {
+    if (!this.runtime) throw new FlowError("CONFIG", "no Dojo connection (pac-config) is selected in this node");
+    return this.runtime.held;
+  }
 
-  notification(e: NotificationEvent): void {
-    if (e.owner !== this.id || this.closed) return;
+  // ---- this node's claim ----------------------------------------------------------------------------
+
+  private notification(e: NotificationEvent): void {
+    if (this.closed) return;
     if (this.wired(2)) this.node.send([
       null,
       null,
@@ -266,8 +262,8 @@ class TransactionNode extends UserNode {
     this.activity({ fill: "blue", shape: "dot", text: this.step(e.notification) });
   }
 
-  signature(q: SignatureQuestion): void {
-    if (q.owner !== this.id || this.closed) return;
+  private signature(q: SignatureQuestion): void {
+    if (this.closed) return;
     this.node.send([
       null,
       null,
@@ -280,10 +276,11 @@ class TransactionNode extends UserNode {
     this.activity({ fill: "yellow", shape: "dot", text: this.t("status.state.signature", "signature? waiting for an answer") });
   }
 
-  /** Send the outcome (called inside client.deliver): the original msg, or one rebuilt from ctx. */
-  outcome(o: PaymentOutcome): void {
-    if (this.closed) throw new Error("node closed");
-    const w = waiting.get(o.paymentId);
+  /** Send the outcome (the outbox journals the hand-over): the original msg, or one rebuilt from ctx. */
+  private outcome(o: PaymentOutcome): HandOver {
+    if (this.closed || !this.runtime) return "gone";
+    const held = this.runtime.held;
+    const w = held.get(this.id, o.paymentId);
     const msg: NodeMessage = w ? w.msg : msgFromCtx(o.ctx);
     const payload: Record<string, unknown> = {
       paymentId: o.paymentId,
@@ -301,20 +298,19 @@ class TransactionNode extends UserNode {
     msg.payload = payload;
     if (o.redelivered) msg.redelivered = true;
     this.node.send(o.successful ? [msg, null, null] : [null, msg, null]);
-    waiting.delete(o.paymentId);
-    const done = w?.done;
-    if (w) {
-      w.done = null;
-      w.instance = null;
-    }
+    held.take(this.id, o.paymentId);
     this.activity(this.resultStatus(o));
-    if (done) done();
+    w?.done?.();
+    return "taken";
   }
 
-  protected override onClose(_removed: boolean): void {
-    // The msgs keep waiting (a new instance, or pac-events, will send their result); Complete nodes
-    // see them finished here so nothing leaks.
-    releaseInstance(this);
+  protected override onClose(removed: boolean): void {
+    const held = this.runtime?.held;
+    if (!held) return;
+    // The msgs keep waiting for a new instance of this node; Complete nodes see them finished here
+    // so nothing leaks. A removed node has no successor: its results go to pac-events as orphans.
+    held.releaseInstance(this.id, this);
+    if (removed) held.dropOwner(this.id);
   }
 
   // ---- words --------------------------------------------------------------------------------------

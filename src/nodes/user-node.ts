@@ -2,11 +2,12 @@
  * What every node that uses a pac-config node shares: finding the config node, registering with
  * it, the status line, and an input handler that never lets a rejected promise escape.
  */
-import type { ConnectionState, StateInfo } from "../engine/transport/connection";
-import type { PacClient } from "../engine/pac-client";
+import type { PacClient } from "../engine";
 import type { ConfigRuntime, PacConfigNode, PacUser } from "./config-runtime";
 import type { CloseDoneFn, DoneFn, Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFn } from "./red-types";
-import { ConnectionView, FlowError, StatusLine, Translate, makeTranslate, toFlowError } from "./shared";
+import { FlowError, toFlowError } from "./flow-error";
+import { Translate, makeTranslate } from "./i18n";
+import { ConnectionView, StatusLine } from "./status-line";
 
 export interface UserDef extends NodeDef {
   server?: string;
@@ -121,8 +122,6 @@ export abstract class UserNode implements PacUser {
   protected activity(status: NodeStatus | null): void {
     if (!this.closed) this.statusLine.setActivity(status);
   }
-
-  stateChange?(state: ConnectionState, info: StateInfo): void;
 }
 
 /** The common node constructor: createNode, then the node's runtime object. */

@@ -26,7 +26,6 @@ const {
   creds,
   customConfig,
   nodeModules,
-  shared,
   SETTLE_MS,
 } = require("./helpers");
 const base = require("../nodes-helpers");
@@ -42,7 +41,7 @@ describe("faults: one identity, one owner (through the nodes)", function () {
     helper.settings({ userDir });
   });
   afterEach(async () => {
-    await unloadThen(cleanup, () => shared.waiting.clear());
+    await unloadThen(cleanup);
   });
 
   it("two connections with the same URL, account and epos-id: the second refuses, names the first, opens no socket; the first delivers", async () => {
@@ -154,7 +153,6 @@ describe("faults: one identity, one owner (through the nodes)", function () {
     await until(() => sim.connections().sort().join() === "till-f,till-g", "draining", 5000);
     // A restart: the runtime stops (the drain-only connection ends with it), then starts again.
     await helper.unload();
-    shared.waiting.clear();
     await until(() => sim.connections().length === 0, "everything closed", 5000);
     await helper.load(nodeModules, changed, creds(sim));
     const got = collectors();

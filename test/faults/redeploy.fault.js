@@ -23,7 +23,6 @@ const {
   outputHelpers,
   creds,
   approve,
-  shared,
   activeResources,
   heapAfterGc,
   SETTLE_MS,
@@ -72,7 +71,7 @@ describe("faults: 11. redeploys while a payment runs (through the nodes)", funct
     attach();
   });
   afterEach(async () => {
-    await unloadThen(cleanup, () => shared.waiting.clear());
+    await unloadThen(cleanup);
   });
 
   /** (Re-)attach the collectors to the current helper instances. */
@@ -116,7 +115,7 @@ describe("faults: 11. redeploys while a payment runs (through the nodes)", funct
     m.order.should.equal(order);
     m.payload.status.should.equal("CAPTURED");
     sim.stats.createPaymentIds.should.eql([paymentId]);
-    shared.waiting.has(paymentId).should.be.false();
+    helper.getNode("cfg").pac.held.has(paymentId).should.be.false();
     got.status[got.status.length - 1].should.eql({ fill: "green", shape: "dot", text: "approved £12.50" });
   }
 
@@ -205,7 +204,7 @@ describe("faults: 11. redeploys while a payment runs (through the nodes)", funct
     }
     (after.heap - before.heap).should.be.below(4 * 1024 * 1024);
     displacedCount.should.equal(0); // each old connection was closed before its successor opened
-    shared.waiting.size.should.equal(1);
+    helper.getNode("cfg").pac.held.size.should.equal(1);
     helper.getNode("cfg").pac.pendingOutcomes.should.have.length(0);
 
     await finishAndCheck(paymentId, res, 50);

@@ -1,0 +1,94 @@
+/**
+ * A user node's status line: the connection's state in plain words, or the node's own activity
+ * while connected.
+ */
+import type { ConnectionState } from "../engine";
+import type { Node, NodeStatus } from "./red-types";
+import type { Substitutions, Translate } from "./i18n";
+
+/** What the config node reports about its connection. */
+export interface ConnectionView {
+  state: ConnectionState | "starting" | "config-error" | "identity-in-use";
+  reason?: string;
+  retryInMs?: number;
+  /** The journal cannot write: a few words on why ("disk full"); new sales are refused meanwhile. */
+  journal?: string;
+}
+
+/** A connection text: the node's status.state.* key, else its runtime.* key, else English. */
+function stateText(t: Translate, key: string, english: string, subs?: Substitutions): string {
+  return t(`status.state.${key}`, t(`runtime.${key}`, english, subs), subs);
+}
+
+/** Connection state in plain words for a user node's status. */
+export function connectionStatus(view: ConnectionView, t: Translate): NodeStatus {
+  // Whatever the socket does, a journal that cannot write stops sales: that is what to show.
+  if (view.journal !== undefined) {
+    return { fill: "red", shape: "ring", text: stateText(t, "journalFailed", "journal: __reason__", { reason: view.journal }) };
+  }
+  switch (view.state) {
+    case "idle":
+    case "starting":
+    case "connecting":
+      return { fill: "yellow", shape: "ring", text: stateText(t, "connecting", "connecting to Dojo") };
+    case "open":
+      return { fill: "green", shape: "dot", text: stateText(t, "connected", "connected") };
+    case "reconnecting": {
+      const secs = view.retryInMs !== undefined ? Math.max(1, Math.round(view.retryInMs / 1000)) : undefined;
+      return {
+        fill: "red",
+        shape: "ring",
+        text:
+          secs !== undefined
+            ? stateText(t, "reconnecting", "disconnected: reconnecting in __seconds__ s", { seconds: secs })
+            : stateText(t, "disconnected", "not connected"),
+      };
+    }
+    case "auth-failed":
+      return { fill: "red", shape: "ring", text: stateText(t, "authFailed", "auth failed: check account name and API key") };
+    case "displaced":
+      return { fill: "red", shape: "ring", text: stateText(t, "displaced", "another till uses this EPOS id") };
+    case "identity-in-use":
+      return { fill: "red", shape: "ring", text: stateText(t, "identityInUse", "epos-id in use") };
+    case "config-error":
+      return {
+        fill: "red",
+        shape: "ring",
+        text: stateText(t, "configError", "configuration: __reason__", { reason: view.reason ?? "invalid" }),
+      };
+    case "closing":
+    case "closed":
+    default:
+      return { fill: "grey", shape: "ring", text: stateText(t, "disconnected", "not connected") };
+  }
+}
+
+/**
+ * A node's status line: the connection state while it is not open, else the node's own activity
+ * (a payment's step, a result) when there is one.
+ */
+export class StatusLine {
+  private connection: NodeStatus = {};
+  private connected = false;
+  private activity: NodeStatus | null = null;
+
+  constructor(
+    private readonly node: Node,
+    private readonly t: Translate,
+  ) {}
+
+  setConnection(view: ConnectionView): void {
+    this.connection = connectionStatus(view, this.t);
+    this.connected = view.state === "open" && view.journal === undefined;
+    this.show();
+  }
+
+  setActivity(status: NodeStatus | null): void {
+    this.activity = status;
+    this.show();
+  }
+
+  private show(): void {
+    this.node.status(this.connected && this.activity ? this.activity : this.connection);
+  }
+}
