@@ -26,8 +26,8 @@ import { describeStorageError } from "./journal/storage-error";
 import type { SignaturePolicy } from "./payment";
 import type { ManagedConnection } from "./transport/connection";
 import type { RpcChannel } from "./transport/rpc";
-import type { PaymentRequest, RefundRequest, StartRequest } from "./types";
-import { checkAmount, invalid, isCaptureMode, isCurrency, isPaymentId, isTerminalId } from "./validate";
+import type { PaymentRequest, RefundRequest } from "./types";
+import { checkAmount, invalid, isPaymentId, isTerminalId, startProblem } from "./validate";
 
 export interface AmountChange {
   paymentId: string;
@@ -47,12 +47,8 @@ export class Operations {
 
   /** Start a sale or pre-auth. Rejects INVALID_INPUT (nothing sent) before anything else. */
   async createPayment(req: PaymentRequest): Promise<CreateAck> {
-    const captureMode = req.captureMode ?? CAPTURE_MODE.AUTO;
     const info = this.startInfo("payment", req);
-    if (!isCaptureMode(captureMode)) throw invalid(`captureMode must be AUTO or MANUAL, got ${JSON.stringify(captureMode)}`);
-    checkAmount("tipsAmount", req.tipsAmount, true);
-    checkAmount("cashbackAmount", req.cashbackAmount, true);
-    info.captureMode = captureMode;
+    info.captureMode = req.captureMode ?? CAPTURE_MODE.AUTO;
     if (req.tipsAmount) info.tipsAmount = req.tipsAmount;
     if (req.cashbackAmount) info.cashbackAmount = req.cashbackAmount;
     return this.start(info, req.signature ?? "accept");
@@ -62,12 +58,11 @@ export class Operations {
     return this.start(this.startInfo("refund", req), req.signature ?? "accept");
   }
 
-  private startInfo(kind: PaymentKind, req: StartRequest): StartInfo {
+  private startInfo(kind: PaymentKind, req: PaymentRequest): StartInfo {
+    const problem = startProblem(req);
+    if (problem) throw problem;
     const id = req.paymentId ?? randomUUID();
-    if (!isPaymentId(id)) throw invalid(`paymentId must be 1-64 letters, digits, "-", "_", "." or ":", got ${JSON.stringify(id)}`);
-    if (!isTerminalId(req.terminalId)) throw invalid(`terminalId must be a terminal id such as "01234567", got ${JSON.stringify(req.terminalId)}`, id);
-    checkAmount("amount", req.amount);
-    if (!isCurrency(req.currency)) throw invalid(`currency must be an ISO 4217 code such as "GBP", got ${JSON.stringify(req.currency)}`, id);
+    if (!isTerminalId(req.terminalId)) throw invalid(`terminalId is needed: a terminal id such as "01234567"`, id);
     if (this.book.isUsed(id)) throw invalid(`paymentId ${id} was already used: every payment needs a new id`, id);
     const info: StartInfo = { id, kind, terminalId: req.terminalId, amount: req.amount, currency: req.currency };
     if (req.owner !== undefined) info.owner = req.owner;

@@ -1,5 +1,10 @@
-/** Input checks made before anything is sent to Dojo. */
+/**
+ * Input checks made before anything is sent to Dojo: one implementation and one set of messages,
+ * used by the engine's operations and, before anything else happens, by the nodes (which name the
+ * fields as the flow sees them: "msg.payload.terminalId").
+ */
 import { CAPTURE_MODE, CaptureMode } from "../protocol";
+import { describe } from "../common/describe";
 import { PacError } from "./errors";
 
 let currencies: ReadonlySet<string> | null = null;
@@ -46,10 +51,58 @@ export function invalid(message: string, paymentId?: string): PacError {
   return new PacError("INVALID_INPUT", message, { paymentId });
 }
 
-/** Throws INVALID_INPUT naming the first bad field. */
-export function checkAmount(name: string, v: unknown, optional = false): void {
-  if (optional && (v === undefined || v === 0)) return;
-  if (!isAmount(v)) {
-    throw invalid(`${name} must be a positive whole number of minor units (1250 for £12.50), got ${JSON.stringify(v) ?? String(v)}`);
+/** How the caller names a field in messages ("amount" to the engine's user; "msg.payload.amount" in a flow). */
+export type FieldName = (field: string) => string;
+
+/** The fields of a sale, pre-auth or refund, as given. */
+export interface StartFields {
+  paymentId?: unknown;
+  terminalId?: unknown;
+  amount: unknown;
+  currency: unknown;
+  captureMode?: unknown;
+  tipsAmount?: unknown;
+  cashbackAmount?: unknown;
+}
+
+export interface StartWording {
+  name?: FieldName;
+  /** How to send 1250 for £12.50, in the caller's terms. */
+  amountExample?: string;
+}
+
+/** The first problem with a start request (INVALID_INPUT), or null. Absent optional fields are fine. */
+export function startProblem(f: StartFields, wording: StartWording = {}): PacError | null {
+  const name = wording.name ?? ((field: string) => field);
+  const id = isPaymentId(f.paymentId) ? f.paymentId : undefined;
+  if (f.paymentId !== undefined && !isPaymentId(f.paymentId)) {
+    return invalid(`${name("paymentId")} must be 1-64 letters, digits, "-", "_", "." or ":" (or left out: one is generated), got ${describe(f.paymentId)}`);
   }
+  if (!isAmount(f.amount)) {
+    return invalid(`${name("amount")} must be a whole number of minor units greater than 0: ${wording.amountExample ?? "1250 for £12.50"}; got ${describe(f.amount)}`, id);
+  }
+  if (!isCurrency(f.currency)) {
+    return invalid(
+      typeof f.currency === "string"
+        ? `unknown currency ${JSON.stringify(f.currency)}: use an ISO 4217 code in capitals, such as "GBP"`
+        : `${name("currency")} must be an ISO 4217 code such as "GBP", got ${describe(f.currency)}`,
+      id,
+    );
+  }
+  if (f.terminalId !== undefined && !isTerminalId(f.terminalId)) {
+    return invalid(`${name("terminalId")} must be a terminal id such as "01234567" (letters, digits, - _ . :), got ${describe(f.terminalId)}`, id);
+  }
+  if (f.captureMode !== undefined && !isCaptureMode(f.captureMode)) {
+    return invalid(`${name("captureMode")} must be "AUTO" (sale) or "MANUAL" (pre-auth), got ${describe(f.captureMode)}`, id);
+  }
+  for (const extra of ["tipsAmount", "cashbackAmount"] as const) {
+    const v = f[extra];
+    if (v !== undefined && v !== 0 && !isAmount(v)) return invalid(`${name(extra)} must be a whole number of minor units (0 or more), got ${describe(v)}`, id);
+  }
+  return null;
+}
+
+/** Throws INVALID_INPUT naming the first bad field. */
+export function checkAmount(name: string, v: unknown): void {
+  if (!isAmount(v)) throw invalid(`${name} must be a whole number of minor units greater than 0 (1250 for £12.50), got ${describe(v)}`);
 }

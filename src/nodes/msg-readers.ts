@@ -1,5 +1,6 @@
 /** Reading what a msg carries: plain objects, ids, text, money for error messages. */
 import { moneyFormat } from "../common/money";
+export { describe } from "../common/describe";
 import type { NodeMessage } from "./red-types";
 
 /** 1250 GBP -> "£12.50" (minor units by the currency's own number of decimals). */
@@ -18,17 +19,6 @@ export function amountExample(currency: string | undefined): string {
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v) && !Buffer.isBuffer(v);
-}
-
-/** A short description of an unexpected value for an error message. */
-export function describe(v: unknown): string {
-  if (v === undefined) return "nothing";
-  if (typeof v === "string") return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v)}`;
-  if (typeof v === "number") return String(v);
-  if (Array.isArray(v)) return "an array";
-  if (v === null) return "null";
-  if (typeof v === "object") return "an object";
-  return typeof v;
 }
 
 /** The payment a msg names: msg.payload.paymentId, else msg.paymentId (unchecked). */

@@ -8,7 +8,7 @@
  * journaled with the payment), sends the outcome, and nothing else does.
  */
 import { randomUUID } from "node:crypto";
-import { isAmount, isCaptureMode, isCurrency, isPaymentId, isTerminalId } from "../engine";
+import { startProblem } from "../engine";
 import type { HandOver, NotificationEvent, OwnerReceiver, PacClient, PaymentOutcome, SignatureQuestion } from "../engine";
 import type { CaptureMode } from "../protocol";
 import { NOTIFICATION, PAYMENT_STATUS, TERMINAL_STATUS } from "../protocol";
@@ -64,14 +64,6 @@ const RESULT_TEXT: Readonly<Record<string, string>> = {
   [PAYMENT_STATUS.FAILED]: "failed",
 };
 
-function optionalCount(name: string, v: unknown): number | undefined {
-  if (v === undefined || v === null || v === 0) return undefined;
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
-    throw invalidInput(`msg.payload.${name} must be a whole number of minor units (0 or more), got ${describe(v)}`);
-  }
-  return v;
-}
-
 /**
  * A text field of msg.payload: absent (undefined, null or "") gives undefined, so the node's setting
  * applies; anything else that is not text is refused: a wrong currency, terminal or capture mode
@@ -85,6 +77,11 @@ function optionalText(fields: Record<string, unknown>, name: string, example: st
   return s;
 }
 
+/** How the fields are named to a flow. */
+function payloadField(field: string): string {
+  return field === "amount" ? "the amount" : `msg.payload.${field}`;
+}
+
 /** Read msg into a request; throws INVALID_INPUT saying what to send. Nothing is sent to Dojo. */
 export function readRequest(msg: NodeMessage, def: TransactionDef, kind: TransactionKind): TransactionRequest {
   const p = msg.payload;
@@ -93,45 +90,24 @@ export function readRequest(msg: NodeMessage, def: TransactionDef, kind: Transac
   // Only an error needs it (formatting money costs more than the rest of the checks).
   const example = (): string => amountExample(currency);
   if (typeof p !== "number" && !isPlainObject(p)) {
-    throw invalidInput(
-      `msg.payload must be the amount in minor units or an object {amount, …}: ${example()}; got ${describe(p)}`,
-    );
+    throw invalidInput(`msg.payload must be the amount in minor units or an object {amount, …}: ${example()}; got ${describe(p)}`);
   }
-  const amount = fields.amount;
-  if (amount === undefined) {
+  if (fields.amount === undefined) {
     throw invalidInput(`msg.payload.amount is missing: ${example()} or msg.payload = {amount: 1250, …}`);
   }
-  if (!isAmount(amount)) {
-    throw invalidInput(`the amount must be a whole number of minor units greater than 0: ${example()}; got ${describe(amount)}`);
-  }
-  if (!isCurrency(currency)) {
-    throw invalidInput(`unknown currency ${JSON.stringify(currency)}: use an ISO 4217 code in capitals, such as "GBP"`);
-  }
   const terminalId = optionalText(fields, "terminalId", '"01234567"') ?? nonEmptyString(def.terminalId);
-  if (terminalId !== undefined && !isTerminalId(terminalId)) {
-    throw invalidInput(`terminalId must be a terminal id such as "01234567" (letters, digits, - _ . :), got ${describe(fields.terminalId ?? def.terminalId)}`);
-  }
-  let paymentId: string;
-  if (fields.paymentId === undefined || fields.paymentId === null || fields.paymentId === "") {
-    paymentId = randomUUID();
-  } else if (isPaymentId(fields.paymentId)) {
-    paymentId = fields.paymentId;
-  } else {
-    throw invalidInput(
-      `msg.payload.paymentId must be 1-64 letters, digits, "-", "_", "." or ":" (or left out: one is generated), got ${describe(fields.paymentId)}`,
-    );
-  }
-  const req: TransactionRequest = { paymentId, amount, currency };
+  const paymentId = fields.paymentId === undefined || fields.paymentId === null || fields.paymentId === "" ? randomUUID() : fields.paymentId;
+  const captureMode = kind === "payment" ? (optionalText(fields, "captureMode", '"AUTO" or "MANUAL"') ?? nonEmptyString(def.captureMode) ?? "AUTO") : undefined;
+  const extra = (name: "tipsAmount" | "cashbackAmount"): unknown => (kind === "payment" && fields[name] !== null ? fields[name] : undefined);
+  const checked = { paymentId, terminalId, amount: fields.amount, currency, captureMode, tipsAmount: extra("tipsAmount"), cashbackAmount: extra("cashbackAmount") };
+  // The engine's checks, in the flow's terms (the engine checks again: one set of rules and words).
+  const problem = startProblem(checked, { name: payloadField, amountExample: example() });
+  if (problem) throw problem;
+  const req: TransactionRequest = { paymentId: paymentId as string, amount: fields.amount as number, currency };
   if (terminalId !== undefined) req.terminalId = terminalId;
-  if (kind === "payment") {
-    const mode = optionalText(fields, "captureMode", '"AUTO" or "MANUAL"') ?? nonEmptyString(def.captureMode) ?? "AUTO";
-    if (!isCaptureMode(mode)) throw invalidInput(`captureMode must be "AUTO" (sale) or "MANUAL" (pre-auth), got ${describe(fields.captureMode)}`);
-    req.captureMode = mode;
-    const tips = optionalCount("tipsAmount", fields.tipsAmount);
-    const cashback = optionalCount("cashbackAmount", fields.cashbackAmount);
-    if (tips !== undefined) req.tipsAmount = tips;
-    if (cashback !== undefined) req.cashbackAmount = cashback;
-  }
+  if (captureMode !== undefined) req.captureMode = captureMode as CaptureMode;
+  if (typeof checked.tipsAmount === "number" && checked.tipsAmount > 0) req.tipsAmount = checked.tipsAmount;
+  if (typeof checked.cashbackAmount === "number" && checked.cashbackAmount > 0) req.cashbackAmount = checked.cashbackAmount;
   return req;
 }
 
