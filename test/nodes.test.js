@@ -80,7 +80,7 @@ describe("pac nodes", function () {
       t.errors.should.have.length(0);
       const texts = t.status.map((s) => s.text);
       texts.should.containDeep(["present card"]);
-      t.status[t.status.length - 1].should.eql({ fill: "green", shape: "dot", text: "approved £12.50" });
+      t.status[t.status.length - 1].should.eql({ fill: "green", shape: "dot", text: "paid £12.50" });
     });
 
     it("takes an object payload that overrides the node's settings", async () => {
@@ -89,7 +89,7 @@ describe("pac nodes", function () {
       await until(() => t.ok.length === 1, "output 1");
       t.ok[0].paymentId.should.equal("order-42");
       t.ok[0].payload.should.containDeep({ paymentId: "order-42", terminalId: "SIM00002", status: "AUTHORIZED", amount: 2050, currency: "EUR", captureMode: "MANUAL" });
-      t.status[t.status.length - 1].text.should.equal("approved (pre-auth) €20.50");
+      t.status[t.status.length - 1].text.should.equal("authorised (pre-auth) €20.50");
       t.sim.stats.createPaymentIds.should.eql(["order-42"]);
     });
 
@@ -251,7 +251,7 @@ describe("pac nodes", function () {
         const errors = collect("errors");
         const st = statuses("pay");
         helper.getNode("pay").receive({ payload: 1250, keep: "me" });
-        await until(() => st.some((s) => s.text === "connection lost — waiting for outcome"), "outcome-unknown status");
+        await until(() => st.some((s) => s.text === "connection lost: waiting for the outcome"), "outcome-unknown status");
         await until(() => ok.length === 1, "outcome after reconnect", 8000);
         await delay(50);
         ok.should.have.length(1);

@@ -27,11 +27,11 @@ class CancelNode extends UserNode {
       throw invalidInput(`msg.payload.terminalId must be a terminal id such as "01234567", got ${describe(terminalId)}`, paymentId);
     }
     const client = await this.client();
-    this.activity({ fill: "blue", shape: "ring", text: this.t("runtime.cancelling", "cancelling") });
+    this.activity({ fill: "blue", shape: "ring", text: this.t("runtime.cancelling") });
     const ack = await client.cancelPayment(paymentId, terminalId);
     msg.paymentId = ack.paymentId;
     msg.payload = { paymentId: ack.paymentId, terminalId: ack.terminalId };
-    this.activity({ fill: "green", shape: "dot", text: this.t("runtime.cancelRequested", "cancel requested") });
+    this.activity({ fill: "green", shape: "dot", text: this.t("runtime.cancelRequested") });
     send(msg);
     done();
   }

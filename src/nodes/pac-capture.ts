@@ -49,7 +49,7 @@ class CaptureNode extends UserNode {
         throw invalidInput(`the authorised amount of ${paymentId} is unknown: send the amount to capture (${shape})`, paymentId);
       }
     }
-    this.activity({ fill: "blue", shape: "ring", text: action === "capture" ? this.t("runtime.capturing", "capturing") : this.t("runtime.updating", "updating") });
+    this.activity({ fill: "blue", shape: "ring", text: action === "capture" ? this.t("runtime.capturing") : this.t("runtime.updating") });
     const result = action === "capture" ? await client.capturePayment(paymentId, value) : await client.updatePayment(paymentId, value);
     msg.paymentId = result.paymentId;
     msg.payload = { paymentId: result.paymentId, status: result.status, amount: result.amount };

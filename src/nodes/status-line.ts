@@ -15,24 +15,24 @@ export interface ConnectionView {
   journal?: string;
 }
 
-/** A connection text: the node's status.state.* key, else its runtime.* key, else English. */
-function stateText(t: Translate, key: string, english: string, subs?: Substitutions): string {
-  return t(`status.state.${key}`, t(`runtime.${key}`, english, subs), subs);
+/** A connection text: the node's status.state.* key (every user node's catalog has them). */
+function stateText(t: Translate, key: string, subs?: Substitutions): string {
+  return t(`status.state.${key}`, subs);
 }
 
 /** Connection state in plain words for a user node's status. */
 export function connectionStatus(view: ConnectionView, t: Translate): NodeStatus {
   // Whatever the socket does, a journal that cannot write stops sales: that is what to show.
   if (view.journal !== undefined) {
-    return { fill: "red", shape: "ring", text: stateText(t, "journalFailed", "journal: __reason__", { reason: view.journal }) };
+    return { fill: "red", shape: "ring", text: stateText(t, "journalFailed", { reason: view.journal }) };
   }
   switch (view.state) {
     case "idle":
     case "starting":
     case "connecting":
-      return { fill: "yellow", shape: "ring", text: stateText(t, "connecting", "connecting to Dojo") };
+      return { fill: "yellow", shape: "ring", text: stateText(t, "connecting") };
     case "open":
-      return { fill: "green", shape: "dot", text: stateText(t, "connected", "connected") };
+      return { fill: "green", shape: "dot", text: stateText(t, "connected") };
     case "reconnecting": {
       const secs = view.retryInMs !== undefined ? Math.max(1, Math.round(view.retryInMs / 1000)) : undefined;
       return {
@@ -40,26 +40,26 @@ export function connectionStatus(view: ConnectionView, t: Translate): NodeStatus
         shape: "ring",
         text:
           secs !== undefined
-            ? stateText(t, "reconnecting", "disconnected: reconnecting in __seconds__ s", { seconds: secs })
-            : stateText(t, "disconnected", "not connected"),
+            ? stateText(t, "reconnecting", { seconds: secs })
+            : stateText(t, "disconnected"),
       };
     }
     case "auth-failed":
-      return { fill: "red", shape: "ring", text: stateText(t, "authFailed", "auth failed: check account name and API key") };
+      return { fill: "red", shape: "ring", text: stateText(t, "authFailed") };
     case "displaced":
-      return { fill: "red", shape: "ring", text: stateText(t, "displaced", "another till uses this EPOS id") };
+      return { fill: "red", shape: "ring", text: stateText(t, "displaced") };
     case "identity-in-use":
-      return { fill: "red", shape: "ring", text: stateText(t, "identityInUse", "epos-id in use") };
+      return { fill: "red", shape: "ring", text: stateText(t, "identityInUse") };
     case "config-error":
       return {
         fill: "red",
         shape: "ring",
-        text: stateText(t, "configError", "configuration: __reason__", { reason: view.reason ?? "invalid" }),
+        text: stateText(t, "configError", { reason: view.reason ?? "invalid" }),
       };
     case "closing":
     case "closed":
     default:
-      return { fill: "grey", shape: "ring", text: stateText(t, "disconnected", "not connected") };
+      return { fill: "grey", shape: "ring", text: stateText(t, "disconnected") };
   }
 }
 

@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import { startProblem } from "../engine";
 import type { HandOver, NotificationEvent, OwnerReceiver, PacClient, PaymentOutcome, SignatureQuestion } from "../engine";
 import type { CaptureMode } from "../protocol";
-import { NOTIFICATION, PAYMENT_STATUS, TERMINAL_STATUS } from "../protocol";
+import { NOTIFICATION, TERMINAL_STATUS } from "../protocol";
 import type { DoneFn, Node, NodeAPI, NodeMessage, NodeStatus, SendFn } from "./red-types";
 import { FlowError, invalidInput, isPacError } from "./flow-error";
 import type { HeldMessages } from "./held-messages";
@@ -39,30 +39,6 @@ export interface TransactionRequest {
   tipsAmount?: number;
   cashbackAmount?: number;
 }
-
-/** Plain-words English for the steps (the catalog's pac-<type>.status.notification.* wins). */
-const STEP_TEXT: Readonly<Record<string, string>> = {
-  [NOTIFICATION.PRESENT_CARD]: "present card",
-  [NOTIFICATION.RE_PRESENT_CARD]: "present the card again",
-  [NOTIFICATION.INSERT_CARD]: "insert card",
-  [NOTIFICATION.PIN_ENTRY]: "enter PIN",
-  [NOTIFICATION.PLEASE_WAIT]: "please wait",
-  [NOTIFICATION.SIGNATURE_VERIFICATION]: "signature?",
-  [NOTIFICATION.APPROVED]: "approved",
-  [NOTIFICATION.DECLINED]: "declined",
-  [NOTIFICATION.REMOVE_CARD]: "remove card",
-  [NOTIFICATION.TRANSACTION_FINISHED]: "finished",
-};
-
-const RESULT_TEXT: Readonly<Record<string, string>> = {
-  [PAYMENT_STATUS.CAPTURED]: "approved",
-  [PAYMENT_STATUS.AUTHORIZED]: "approved (pre-auth)",
-  [PAYMENT_STATUS.REFUNDED]: "refunded",
-  [PAYMENT_STATUS.DECLINED]: "declined",
-  [PAYMENT_STATUS.CANCELLED]: "cancelled",
-  [PAYMENT_STATUS.REVERSED]: "reversed",
-  [PAYMENT_STATUS.FAILED]: "failed",
-};
 
 /**
  * A text field of msg.payload: absent (undefined, null or "") gives undefined, so the node's setting
@@ -146,7 +122,7 @@ class TransactionNode extends UserNode {
     if (!held.put(this.id, req.paymentId, { msg, instance: this, done })) {
       throw invalidInput(`paymentId ${req.paymentId} was already used: every ${this.kind} needs a new id`, req.paymentId);
     }
-    this.activity({ fill: "blue", shape: "ring", text: this.t("status.state.sending", "sending to the terminal") });
+    this.activity({ fill: "blue", shape: "ring", text: this.t("status.state.sending") });
     const ctx = snapshotMsg(msg);
     try {
       const common = {
@@ -170,12 +146,12 @@ class TransactionNode extends UserNode {
       }
       // Not when the terminal already reported a step (notifications can overtake the ack).
       if (!this.closed && held.has(req.paymentId) && !client.tracked(req.paymentId)?.lastStep) {
-        this.activity({ fill: "blue", shape: "ring", text: this.t("status.state.waiting", "waiting for the terminal") });
+        this.activity({ fill: "blue", shape: "ring", text: this.t("status.state.waiting") });
       }
     } catch (e) {
       if (isPacError(e) && e.code === "OUTCOME_UNKNOWN") {
         // The payment may be running: the engine follows it up and its outcome arrives as usual.
-        this.activity({ fill: "yellow", shape: "ring", text: this.t("runtime.outcomeUnknown", "connection lost — waiting for outcome") });
+        this.activity({ fill: "yellow", shape: "ring", text: this.t("runtime.outcomeUnknown") });
         return;
       }
       held.takeIf(this.id, req.paymentId, msg);
@@ -249,7 +225,7 @@ class TransactionNode extends UserNode {
         payload: { paymentId: q.paymentId, terminalId: q.terminalId, receiptLines: q.receiptLines, timeout: q.timeout },
       },
     ]);
-    this.activity({ fill: "yellow", shape: "dot", text: this.t("status.state.signature", "signature? waiting for an answer") });
+    this.activity({ fill: "yellow", shape: "dot", text: this.t("status.state.signature") });
   }
 
   /** Send the outcome (the outbox journals the hand-over): the original msg, or one rebuilt from ctx. */
@@ -292,15 +268,16 @@ class TransactionNode extends UserNode {
   // ---- words --------------------------------------------------------------------------------------
 
   private step(value: string): string {
-    const fallback = STEP_TEXT[value] ?? value.toLowerCase().replace(/_/g, " ");
-    return this.t(`status.notification.${value}`, fallback);
+    const key = `status.notification.${value}`;
+    return this.t.has(key) ? this.t(key) : value.toLowerCase().replace(/_/g, " ");
   }
 
   private resultStatus(o: PaymentOutcome): NodeStatus {
     const money = formatMoney(o.amount, o.currency);
-    const word = this.t(`status.result.${o.status}`, RESULT_TEXT[o.status] ?? o.status.toLowerCase());
+    const key = `status.result.${o.status}`;
+    const word = this.t.has(key) ? this.t(key) : o.status.toLowerCase();
     if (o.successful) return { fill: "green", shape: "dot", text: money ? `${word} ${money}` : word };
-    return { fill: "red", shape: "ring", text: o.notCreated ? `${word}: ${this.t("runtime.notCreated", "not sent to the terminal")}` : word };
+    return { fill: "red", shape: "ring", text: o.notCreated ? `${word}: ${this.t("runtime.notCreated")}` : word };
   }
 }
 

@@ -75,7 +75,7 @@ export abstract class UserNode implements PacUser {
     if (this.runtime) {
       this.runtime.register(this);
     } else {
-      node.status({ fill: "red", shape: "ring", text: this.t("runtime.noConfig", "no Dojo connection configured") });
+      node.status({ fill: "red", shape: "ring", text: this.t("runtime.noConfig") });
     }
   }
 

@@ -31,7 +31,7 @@ const {
   SETTLE_MS,
 } = require("./helpers");
 
-const APPROVED = { fill: "green", shape: "dot", text: "approved £12.50" };
+const APPROVED = { fill: "green", shape: "dot", text: "paid £12.50" };
 const RECONNECTING = /^disconnected: reconnecting in \d+ s$/;
 
 describe("faults: outages, refusals and dead sockets (through the nodes)", function () {

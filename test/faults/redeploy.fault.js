@@ -116,7 +116,7 @@ describe("faults: 11. redeploys while a payment runs (through the nodes)", funct
     m.payload.status.should.equal("CAPTURED");
     sim.stats.createPaymentIds.should.eql([paymentId]);
     helper.getNode("cfg").pac.held.has(paymentId).should.be.false();
-    got.status[got.status.length - 1].should.eql({ fill: "green", shape: "dot", text: "approved £12.50" });
+    got.status[got.status.length - 1].should.eql({ fill: "green", shape: "dot", text: "paid £12.50" });
   }
 
   for (const type of ["nodes", "flows", "full"]) {

@@ -33,7 +33,7 @@ const {
 const { Journal, untilZeros } = require("../../dist/engine/journal/journal");
 const { ERROR_CODE, parseFrame } = require("../../dist/protocol");
 
-const APPROVED = { fill: "green", shape: "dot", text: "approved £12.50" };
+const APPROVED = { fill: "green", shape: "dot", text: "paid £12.50" };
 
 /** Journal lines (all files of the directory, active last). */
 function journalLines(userDir) {
