@@ -302,6 +302,17 @@ describe("PAC simulator", function () {
       record.params.status.should.equal("CAPTURED");
     });
 
+    it("the receipt writes the amount in the currency's own minor units (1202 JPY is JP¥1,202, not 12.02)", async () => {
+      await startSim();
+      const epos = await connect({ signature: "accept" });
+      await runPayment(epos, pay({ baseAmount: 1202, currency: "JPY" }));
+      await runPayment(epos, pay({ baseAmount: 1202, currency: "GBP" }));
+      const amounts = epos.frames
+        .filter((f) => f.method === "SignatureVerification")
+        .map((f) => f.params.receiptLines.find((l) => l.startsWith("AMOUNT ")));
+      amounts.should.eql(["AMOUNT JP¥1,202", "AMOUNT £12.02"]);
+    });
+
     it("declined → DECLINED", async () => {
       await startSim();
       const epos = await connect({ signature: "decline" });

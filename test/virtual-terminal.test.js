@@ -390,6 +390,16 @@ describe("Virtual terminal page", function () {
       sim.listenerCount("stopping").should.equal(baseline.stopping);
     });
 
+    it("shows a yen amount in yen: 1250 JPY is JP¥1,250 on the page and in vt/state, not ¥12.50", async function () {
+      await startSim();
+      const epos = await connectEpos();
+      await epos.request("CreatePayment", payment({ currency: "JPY" }));
+      await until(async () => sim.terminals().find((t) => t.terminalId === T1).step === "presentCard", "T1 at present card", 2000);
+      const state = await (await fetch(`${base()}vt/state`)).json();
+      state.find((i) => i.terminal.terminalId === T1).view.amount.should.equal("JP¥1,250");
+      (await (await fetch(base())).text()).should.containEql("JP¥1,250");
+    });
+
     it("is not served with virtualTerminal: false", async function () {
       await startSim({ virtualTerminal: false });
       should(sim.virtualTerminalUrl).be.undefined();

@@ -24,3 +24,14 @@ export function moneyFormat(currency: string): MoneyFormat | null {
   if (formats.size < 400) formats.set(currency, f);
   return f;
 }
+
+/**
+ * 1250 GBP -> "£12.50", 1250 JPY -> "JP¥1,250": minor units by the currency's own number of decimals.
+ * No amount -> ""; a code Intl refuses -> "1250 XYZ minor units" (never a guessed decimal point).
+ */
+export function formatMoney(amount: number | undefined, currency: string | undefined): string {
+  if (typeof amount !== "number" || !Number.isFinite(amount)) return "";
+  const f = currency ? moneyFormat(currency) : null;
+  if (!f) return currency ? `${amount} ${currency} minor units` : String(amount);
+  return f.format(amount / 10 ** f.digits);
+}

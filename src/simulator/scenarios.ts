@@ -4,6 +4,7 @@
  * action waits (for CancelPayment, or the present-card timeout).
  */
 import { randomInt } from "crypto";
+import { formatMoney } from "../common/money";
 import type { CardInfo } from "../protocol";
 import type { SimPayment, SimTerminalAction, SimTerminalStep } from "./types";
 
@@ -53,13 +54,12 @@ export function newAuthCode(): string {
 
 /** What the terminal would print on the signature slip. */
 export function receiptLines(p: SimPayment): string[] {
-  const amount = `${p.currency} ${(p.baseAmount / 100).toFixed(2)}`;
   return [
     "DOJO PAC SIMULATOR",
     p.kind === "refund" ? "REFUND" : "SALE",
     `TERMINAL ${p.terminalId}`,
     `${p.card?.scheme ?? "CARD"} ****${p.card?.last4 ?? "0000"}`,
-    `AMOUNT ${amount}`,
+    `AMOUNT ${formatMoney(p.baseAmount, p.currency)}`,
     "PLEASE SIGN BELOW",
     "X____________________",
   ];

@@ -2,7 +2,7 @@
  * What a virtual terminal's screen says, in plain words, computed from a snapshot. The server sends
  * it with every snapshot so the page only has to paint it (and tests can check the wording).
  */
-import { moneyFormat } from "../../common/money";
+import { formatMoney } from "../../common/money";
 import { NOTIFICATION, PAYMENT_STATUS, TERMINAL_STATUS } from "../../protocol";
 import type { SimTerminalAction, SimTerminalSnapshot } from "../types";
 
@@ -45,13 +45,8 @@ export function actionLabel(action: SimTerminalAction): string {
   return VT_ACTIONS.find((a) => a.action === action)?.label ?? action;
 }
 
-/** Minor units → "£12.50" (en-GB); an unknown currency code falls back to "12.50 XYZ". */
-export function formatAmount(amount: number | undefined, currency: string | undefined): string {
-  if (amount === undefined || !Number.isFinite(amount)) return "";
-  const code = currency || "GBP";
-  const f = moneyFormat(code);
-  return f ? f.format(amount / 10 ** f.digits) : `${(amount / 100).toFixed(2)} ${code}`;
-}
+/** Minor units → "£12.50", "JP¥1,250": the package's one money formatter, under the name this module exported. */
+export const formatAmount = formatMoney;
 
 const STATUS_TEXT: Readonly<Record<string, string>> = {
   [TERMINAL_STATUS.AVAILABLE]: "Available",
