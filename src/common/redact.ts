@@ -1,4 +1,4 @@
-import { basicToken } from "../protocol";
+import { basicToken } from "./basic-token";
 
 /** Replace every occurrence of each secret (at least 4 characters long) with "***". */
 export function redactSecrets(text: string, secrets: readonly string[]): string {

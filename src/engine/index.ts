@@ -7,6 +7,7 @@ export * from "./pac-client";
 export { isAmount, isCurrency, isPaymentId, isTerminalId, isCaptureMode, startProblem } from "./validate";
 export type { FieldName, StartFields, StartWording } from "./validate";
 export { redactSecrets } from "../common/redact";
+export { isLoopbackHost } from "../common/loopback";
 export { JournalLockError } from "./journal/journal-lock";
 export type { LockHolder } from "./journal/journal-lock";
 export { describeStorageError } from "./journal/storage-error";

@@ -2,6 +2,8 @@
  * JSON-RPC framing: parse inbound frames into typed frames (never throwing), encode outbound ones
  * with only the schema's fields, and read Dojo's payloads tolerantly.
  */
+import { basicToken } from "../common/basic-token";
+import { isPlainObject } from "../common/json";
 import { FIELD, SCHEMA, pickFields, isKnownMethod } from "./schema";
 import type {
   CardInfo,
@@ -68,10 +70,6 @@ function dropPollutingKeys(key: string, value: unknown): unknown {
   return POLLUTING_KEYS.has(key) ? undefined : value;
 }
 
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 function isId(v: unknown): v is RpcId {
   return (typeof v === "number" && Number.isFinite(v)) || typeof v === "string";
 }
@@ -90,14 +88,14 @@ export function parseFrame(data: string | Buffer, maxBytes = DEFAULT_MAX_FRAME_B
   } catch (e) {
     return { ok: false, error: new FrameError("not-json", `frame is not JSON: ${(e as Error).message}`) };
   }
-  if (!isObject(value)) return { ok: false, error: new FrameError("not-jsonrpc", "frame is not a JSON object") };
+  if (!isPlainObject(value)) return { ok: false, error: new FrameError("not-jsonrpc", "frame is not a JSON object") };
   const id = isId(value.id) ? value.id : null;
   if (value.jsonrpc !== JSONRPC_VERSION) {
     return { ok: false, error: new FrameError("not-jsonrpc", 'frame lacks "jsonrpc": "2.0"', id) };
   }
   if (typeof value.method === "string") {
     const params = value.params === undefined ? {} : value.params;
-    if (!isObject(params)) return { ok: false, error: new FrameError("not-jsonrpc", "params is not an object", id) };
+    if (!isPlainObject(params)) return { ok: false, error: new FrameError("not-jsonrpc", "params is not an object", id) };
     if (value.id === undefined || value.id === null) return { ok: true, frame: { kind: "notification", method: value.method, params } };
     if (id === null) return { ok: false, error: new FrameError("not-jsonrpc", "request id is neither a number nor a string") };
     return { ok: true, frame: { kind: "request", id, method: value.method, params } };
@@ -108,19 +106,19 @@ export function parseFrame(data: string | Buffer, maxBytes = DEFAULT_MAX_FRAME_B
   if ("result" in value) {
     if (id === null) return { ok: false, error: new FrameError("not-jsonrpc", "response without a usable id") };
     const result = value.result;
-    if (isObject(result) && (typeof result.code === "number" || result[FIELD.errorCode] !== undefined)) {
+    if (isPlainObject(result) && (typeof result.code === "number" || result[FIELD.errorCode] !== undefined)) {
       return { ok: true, frame: { kind: "error", id, error: readError(result) } };
     }
-    return { ok: true, frame: { kind: "response", id, result: isObject(result) ? result : { value: result } } };
+    return { ok: true, frame: { kind: "response", id, result: isPlainObject(result) ? result : { value: result } } };
   }
   return { ok: false, error: new FrameError("not-jsonrpc", "frame is neither a request nor a response", id) };
 }
 
 function readError(raw: unknown): RpcErrorInfo {
-  if (!isObject(raw)) return { code: ERROR_CODE.INTERNAL_ERROR, message: String(raw) };
+  if (!isPlainObject(raw)) return { code: ERROR_CODE.INTERNAL_ERROR, message: String(raw) };
   const rawCode = raw.code ?? raw[FIELD.errorCode];
   const code = typeof rawCode === "number" ? rawCode : Number(rawCode);
-  const data = isObject(raw.data) ? raw.data : undefined;
+  const data = isPlainObject(raw.data) ? raw.data : undefined;
   const userMessage = data && typeof data[FIELD.userMessage] === "string"
     ? (data[FIELD.userMessage] as string)
     : typeof raw[FIELD.userMessage] === "string" ? (raw[FIELD.userMessage] as string) : undefined;
@@ -204,7 +202,7 @@ export function readSignatureRequest(p: JsonObject): SignatureVerificationParams
 }
 
 function readCard(v: unknown): CardInfo | undefined {
-  if (!isObject(v)) return undefined;
+  if (!isPlainObject(v)) return undefined;
   return { scheme: str(v.scheme), last4: str(v.last4) };
 }
 
@@ -249,7 +247,7 @@ export function readTerminalInfo(r: JsonObject): TerminalInfo {
 
 export function readTerminals(r: JsonObject): TerminalInfo[] {
   const list = r[FIELD.terminals];
-  return Array.isArray(list) ? list.filter(isObject).map(readTerminalInfo) : [];
+  return Array.isArray(list) ? list.filter(isPlainObject).map(readTerminalInfo) : [];
 }
 
 export function readAmountResult(r: JsonObject): { paymentId: string; baseAmount?: number } {
@@ -265,9 +263,7 @@ export { isKnownMethod };
 // ---- handshake ----------------------------------------------------------------------------------
 
 /** The credentials part of the Authorization header: base64 of "account:key". */
-export function basicToken(accountName: string, apiKey: string): string {
-  return Buffer.from(`${accountName}:${apiKey}`, "utf8").toString("base64");
-}
+export { basicToken };
 
 /** The Authorization header value of the handshake. */
 export function basicAuth(accountName: string, apiKey: string): string {

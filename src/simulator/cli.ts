@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** dojo-pac-simulator: run the PAC simulator standalone and print how to connect to it. */
-import { isLoopbackHost } from "../engine/transport/connection";
+import { isLoopbackHost } from "../common/loopback";
 import { HEADER, basicAuth } from "../protocol";
 import { PacSimulator } from "./simulator";
 import type { SimulatorOptions } from "./types";

@@ -4,7 +4,7 @@ export { SimulatorFaults } from "./faults";
 export type { SimFaultConfig } from "./faults";
 export { SimActionError } from "./terminal";
 export { createVirtualTerminalHandler, describeTerminal, formatAmount, VT_ACTIONS } from "./vt";
-export type { VirtualTerminalHandler, VirtualTerminalOptions, VtItem, VtNext, VtTone, VtView } from "./vt";
+export type { VirtualTerminalHandler, VirtualTerminalOptions, VtHost, VtItem, VtNext, VtTone, VtView } from "./vt";
 export { MAGIC_AMOUNTS, SCENARIOS as SIM_SCENARIOS, scenarioFor } from "./scenarios";
 export type { Scenario as SimScenario } from "./scenarios";
 export type {

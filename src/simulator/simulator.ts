@@ -1,16 +1,9 @@
 /**
- * PacSimulator: the Dojo side of the PAC contract, assembled from its parts (server, dispatcher,
- * operations, terminals, records, faults) and exposing the programmatic API tests and tools use.
+ * PacSimulator: the Dojo side of the PAC contract, assembled from its parts (settings, server,
+ * dispatcher, operations, terminals, records, faults) and exposing the programmatic API tests and tools use.
  */
 import { EventEmitter } from "events";
-import {
-  DEFAULT_MAX_FRAME_BYTES,
-  DEFAULT_SIGNATURE_TIMEOUT_S,
-  FIELD,
-  METHOD,
-  PAC_PATH,
-  encodeRequest,
-} from "../protocol";
+import { FIELD, METHOD, PAC_PATH, encodeRequest } from "../protocol";
 import type {
   NotificationValue,
   PaymentState,
@@ -27,6 +20,7 @@ import type { PendingRecord } from "./records";
 import { receiptLines } from "./scenarios";
 import { PacServer } from "./server";
 import type { Connection } from "./server";
+import { simulatorSettings } from "./settings";
 import { AccountStore, eposKey, makeCredentials, terminalIds } from "./store";
 import type { Account } from "./store";
 import { VirtualTerminal } from "./terminal";
@@ -34,10 +28,10 @@ import type { SignatureOutcome, TerminalHost } from "./terminal";
 import { Scheduler } from "./timers";
 import { createVirtualTerminalHandler } from "./vt/handler";
 import type { VirtualTerminalHandler } from "./vt/handler";
+import type { VtHost } from "./vt/host";
 import type {
   SimConnectionInfo,
   SimCredentials,
-  SimDelayMode,
   SimPayment,
   SimTerminalAction,
   SimTerminalSnapshot,
@@ -45,32 +39,6 @@ import type {
   SimulatorOptions,
   SimulatorStats,
 } from "./types";
-
-const DEFAULTS = {
-  host: "127.0.0.1",
-  port: 0,
-  terminals: 2,
-  realisticStepMs: 300,
-  recordRetryMs: 5_000,
-  signatureTimeoutMs: DEFAULT_SIGNATURE_TIMEOUT_S * 1000,
-  presentCardTimeoutMs: 60_000,
-  pingIntervalMs: 30_000,
-  /** ws refuses (close 1009) only far above maxFrameBytes, so oversized frames get a JSON-RPC answer. */
-  maxPayload: 16 * 1024 * 1024,
-} as const;
-
-function stepMs(delays: SimDelayMode | undefined): number {
-  if (delays === "zero") return 0;
-  if (delays === undefined || delays === "realistic") return DEFAULTS.realisticStepMs;
-  if (!Number.isFinite(delays) || delays < 0) throw new Error(`delays must be "zero", "realistic" or ms >= 0`);
-  return delays;
-}
-
-function nonNegative(name: string, v: number | undefined, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (!Number.isFinite(v) || v < 0) throw new Error(`${name} must be a number >= 0 (got ${v})`);
-  return v;
-}
 
 function emptyStats(): SimulatorStats {
   return {
@@ -86,7 +54,7 @@ function emptyStats(): SimulatorStats {
   };
 }
 
-export class PacSimulator extends EventEmitter<SimulatorEventMap> {
+export class PacSimulator extends EventEmitter<SimulatorEventMap> implements VtHost {
   /** Start a simulator and wait until it listens. */
   static async start(options: SimulatorOptions = {}): Promise<PacSimulator> {
     const sim = new PacSimulator(options);
@@ -121,20 +89,19 @@ export class PacSimulator extends EventEmitter<SimulatorEventMap> {
 
   private constructor(options: SimulatorOptions) {
     super();
-    this.host = options.host ?? DEFAULTS.host;
-    this.scheduler = new Scheduler(stepMs(options.delays));
+    const settings = simulatorSettings(options);
+    this.host = settings.host;
+    this.scheduler = new Scheduler(settings.stepMs);
     this.faults = new SimulatorFaults(options.faults);
-    this.signatureTimeoutMs = nonNegative("signatureTimeoutMs", options.signatureTimeoutMs, DEFAULTS.signatureTimeoutMs);
-    const terminalHost = this.terminalHost(
-      nonNegative("presentCardTimeoutMs", options.presentCardTimeoutMs, DEFAULTS.presentCardTimeoutMs),
-    );
+    this.signatureTimeoutMs = settings.signatureTimeoutMs;
+    const terminalHost = this.terminalHost(settings.presentCardTimeoutMs);
 
     const accounts = [...(options.accounts ?? [{}])];
     if (accounts.length === 0) accounts.push({});
     if (options.credentials) accounts[0] = { ...accounts[0], ...options.credentials };
     for (const a of accounts) {
       const creds = makeCredentials(a);
-      const ids = terminalIds(a.terminals ?? options.terminals ?? DEFAULTS.terminals);
+      const ids = terminalIds(a.terminals ?? settings.terminals);
       const terminals = ids.map((id) => new VirtualTerminal(creds.accountName, id, options.manual === true, terminalHost));
       this.accountStore.add(creds, terminals);
     }
@@ -143,7 +110,7 @@ export class PacSimulator extends EventEmitter<SimulatorEventMap> {
     this.records = new RecordQueue({
       outbound: this.outbound,
       faults: this.faults,
-      retryMs: nonNegative("recordRetryMs", options.recordRetryMs, DEFAULTS.recordRetryMs),
+      retryMs: settings.recordRetryMs,
       send: (key, text) => this.server.sendTo(key, text),
       drop: (key) => this.dropKey(key),
       after: (ms, fn) => this.scheduler.after(ms, fn),
@@ -156,7 +123,7 @@ export class PacSimulator extends EventEmitter<SimulatorEventMap> {
       faults: this.faults,
       scheduler: this.scheduler,
       stats: this.stats,
-      maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      maxFrameBytes: settings.maxFrameBytes,
       send: (conn, text) => this.server.send(conn, text),
       drop: (conn) => this.server.drop(conn),
       failed: (err) => this.internalError(err),
@@ -165,9 +132,9 @@ export class PacSimulator extends EventEmitter<SimulatorEventMap> {
     this.server = new PacServer({
       host: this.host,
       request: this.vt,
-      port: nonNegative("port", options.port, DEFAULTS.port),
-      maxPayload: Math.max(DEFAULTS.maxPayload, (options.maxFrameBytes ?? 0) * 2),
-      pingIntervalMs: nonNegative("pingIntervalMs", options.pingIntervalMs, DEFAULTS.pingIntervalMs),
+      port: settings.port,
+      maxPayload: settings.maxPayload,
+      pingIntervalMs: settings.pingIntervalMs,
       accounts: this.accountStore,
       faults: this.faults,
       scheduler: this.scheduler,

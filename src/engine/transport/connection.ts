@@ -3,7 +3,7 @@
  * heartbeat. It knows frames, not operations (see rpc.ts and pac-client.ts).
  */
 import { EventEmitter } from "node:events";
-import { isIP, Socket } from "node:net";
+import { Socket } from "node:net";
 import WebSocket from "ws";
 import {
   CLOSE_DISPLACED,
@@ -17,6 +17,7 @@ import {
 } from "../../protocol";
 import { Backoff, BackoffOptions } from "./backoff";
 import { PacError } from "../errors";
+import { isLoopbackHost } from "../../common/loopback";
 import { credentialSecrets, redactSecrets } from "../../common/redact";
 
 export type ConnectionState =
@@ -79,16 +80,6 @@ export interface ConnectionEvents {
   frame: [frame: Frame];
   "frame-error": [error: FrameError];
   wire: [event: WireEvent];
-}
-
-const LOOPBACK_NAMES = new Set(["localhost", "ip6-localhost"]);
-
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
-  if (LOOPBACK_NAMES.has(h)) return true;
-  if (isIP(h) === 4) return h.startsWith("127.");
-  if (isIP(h) === 6) return h === "::1" || h === "0:0:0:0:0:0:0:1";
-  return false;
 }
 
 /** Refuse a URL that would send card payments in clear text, or is not a WebSocket URL. */

@@ -16,10 +16,11 @@
  * goes to `next()` (or 404 without one).
  */
 import type { IncomingMessage, ServerResponse } from "http";
-import type { PacSimulator } from "../simulator";
+import { isPlainObject } from "../../common/json";
 import { SimActionError } from "../terminal";
 import type { SimTerminalAction, SimTerminalSnapshot } from "../types";
 import { VT_SCRIPT } from "./client-script";
+import type { VtHost } from "./host";
 import { renderPage } from "./page";
 import type { VtTheme } from "./page";
 import { VT_CSS } from "./style";
@@ -101,9 +102,7 @@ type Body = { ok: true; value: Record<string, unknown> } | { ok: false; status: 
 /** The JSON object of a POST: already parsed by Express's json parser, or read from the stream. */
 function readJsonBody(req: MaybeExpressRequest, limit: number): Promise<Body> {
   const asObject = (v: unknown): Body =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? { ok: true, value: v as Record<string, unknown> }
-      : { ok: false, status: 400, error: "The body must be a JSON object." };
+    isPlainObject(v) ? { ok: true, value: v } : { ok: false, status: 400, error: "The body must be a JSON object." };
   if (req.body !== undefined && (typeof req.body !== "object" || req.body === null || Object.keys(req.body).length > 0)) {
     return Promise.resolve(asObject(req.body));
   }
@@ -161,7 +160,7 @@ class EventHub {
   private attached = false;
 
   constructor(
-    private readonly sim: PacSimulator,
+    private readonly sim: VtHost,
     private readonly visible: (t: SimTerminalSnapshot) => boolean,
     private readonly heartbeatMs: number,
   ) {}
@@ -242,11 +241,12 @@ class EventHub {
 }
 
 /**
- * The virtual terminal page and its API for one simulator, as `(req, res, next?)`.
+ * The virtual terminal page and its API for one simulator (a PacSimulator, or anything that is a
+ * VtHost), as `(req, res, next?)`.
  * Relative URLs only: mount it anywhere (`basePath`), e.g. under Node-RED's admin app behind its
  * permission checks. Call `close()` when the mount goes away (the simulator stopping ends the streams too).
  */
-export function createVirtualTerminalHandler(sim: PacSimulator, options: VirtualTerminalOptions = {}): VirtualTerminalHandler {
+export function createVirtualTerminalHandler(sim: VtHost, options: VirtualTerminalOptions = {}): VirtualTerminalHandler {
   const base = normaliseBase(options.basePath);
   const title = options.title ?? DEFAULT_TITLE;
   const only = options.accountName;
