@@ -230,7 +230,7 @@ async function prepare() {
   if (!args.has("--no-build")) {
     try {
       for (const rel of ["src", "scripts", "tsconfig.json", "icons"]) copy(rel);
-      copy("nodes", (f) => !/\.js(\.map)?$/.test(f)); // .html and locales; the .js are built
+      copy("nodes"); // the .html, locales and the pac-*.js shims (which require ../dist/nodes/); icons are built
       execFileSync(process.execPath, [path.join(snap, "scripts", "build.js")], { stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
       built = true;
       notes.push("built from the current src/ into a private copy (the shared dist/ and nodes/ are not touched)");
@@ -260,7 +260,7 @@ async function prepare() {
   if (!fs.existsSync(path.join(snap, "dist", "engine", "pac-client.js")) || !fs.existsSync(path.join(snap, "dist", "simulator", "index.js"))) {
     throw new Error("dist/ is missing: run `node scripts/build.js` first");
   }
-  const nodesReady = ["pac-config.js", "pac-payment.js"].every((f) => fs.existsSync(path.join(snap, "nodes", f)));
+  const nodesReady = ["pac-config.js", "pac-payment.js"].every((f) => fs.existsSync(path.join(snap, "nodes", f)) && fs.existsSync(path.join(snap, "dist", "nodes", f)));
   ROOT = snap;
   process.env.BENCH_PKG_ROOT = snap; // inherited by every child
   return { notes, nodesReady };
@@ -569,7 +569,7 @@ async function main() {
   const prepared = await prepare();
   const notes = prepared.notes;
   const nodesReady = prepared.nodesReady && !NO_NODES;
-  if (!prepared.nodesReady) log("nodes/pac-config.js or nodes/pac-payment.js is missing after the build: the nodes rows are n/a");
+  if (!prepared.nodesReady) log("nodes/pac-config.js or nodes/pac-payment.js (or their dist/nodes/ modules) is missing after the build: the nodes rows are n/a");
   else if (NO_NODES) naText = "n/a (skipped: --no-nodes)";
   for (const n of notes) log(n);
   const runId = Date.now().toString(36);

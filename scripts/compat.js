@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run test:compat: the package as a user gets it, on every Node-RED it claims to support.
 //
-//  1. Packs the package with `npm pack` (its `prepack` builds src/ → dist/ and nodes/) in a scratch
+//  1. Packs the package with `npm pack` (its `prepack` builds src/ → dist/ and nodes/icons) in a scratch
 //     copy of the working tree, so this checkout's dist/ is never rebuilt under a running test, and
 //     checks the tarball's file list (everything needed, nothing else).
 //  2. For each target: installs that Node-RED with npm into test/compat/.cache/node-red-<version>,
@@ -225,7 +225,6 @@ async function pack(tmp) {
       if (SKIP_COPY.has(parts[0])) return false;
       if (rel.startsWith(path.join("test", "compat", ".cache"))) return false;
       if (/\.tgz$/.test(rel)) return false;
-      if (parts[0] === "nodes" && parts.length === 2 && /\.js(\.map)?$/.test(parts[1])) return false; // generated
       if (rel === path.join("nodes", "icons")) return false; // generated
       return true;
     },

@@ -23,7 +23,7 @@ function newestMtime(dir) {
 
 function needsBuild() {
   const marker = path.join(root, "dist", "index.js");
-  if (!fs.existsSync(marker) || !fs.existsSync(path.join(root, "nodes", "pac-config.js"))) return true;
+  if (!fs.existsSync(marker) || !fs.existsSync(path.join(root, "dist", "nodes", "pac-config.js"))) return true;
   return newestMtime(path.join(root, "src")) > fs.statSync(marker).mtimeMs;
 }
 

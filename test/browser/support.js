@@ -39,7 +39,7 @@ function until(check, what, ms = 10000, every = 50) {
  * arguments for node before red.js (e.g. ["-r", preload]). Resolves with {url, userDir, port, log(), stop()}.
  */
 async function startNodeRed({ flows = [], credentials, adminAuth, env = {}, prepare, nodeArgs = [] } = {}) {
-  if (!fs.existsSync(path.join(root, "nodes", "pac-config.js")) || !fs.existsSync(path.join(root, "dist", "index.js"))) {
+  if (!fs.existsSync(path.join(root, "dist", "nodes", "pac-config.js")) || !fs.existsSync(path.join(root, "dist", "index.js"))) {
     throw new Error("build first: npm run build");
   }
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), "pac-browser-"));
