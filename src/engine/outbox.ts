@@ -85,8 +85,9 @@ export class Outbox {
   offer(o: PaymentOutcome): OfferStatus {
     if (this.journal.get(o.paymentId)?.deliveredAt !== undefined) return "delivered-before";
     if (this.waiting.has(o.paymentId) || this.inFlight.has(o.paymentId)) return "already-offered";
+    if (this.tryHandOver(o)) return "handing-over";
     this.waiting.set(o.paymentId, o);
-    return this.tryHandOver(o) ? "handing-over" : "waiting";
+    return "waiting";
   }
 
   // ---- claims -------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
  * its node or of the connection (a new instance, same id, sends the result with the very msg that
  * started it: its HTTP response included). Only the transaction nodes put into it and take from it.
  */
+import { InFlightMap } from "../common/in-flight-map";
 import type { DoneFn, NodeMessage } from "./red-types";
 
 export interface HeldMessage {
@@ -16,16 +17,17 @@ export interface HeldMessage {
 }
 
 export class HeldMessages {
+  // Per-payment entries that come and go fast: InFlightMap, not Map (see common/in-flight-map.ts).
   /** owner -> paymentId -> msg. */
-  private readonly byOwner = new Map<string, Map<string, HeldMessage>>();
+  private readonly byOwner = new Map<string, InFlightMap<string, HeldMessage>>();
   /** paymentId -> owner: one msg per payment, whichever node holds it. */
-  private readonly ownerOf = new Map<string, string>();
+  private readonly ownerOf = new InFlightMap<string, string>();
 
   /** Hold a msg; false (and nothing changed) when a msg is held for this payment already. */
   put(owner: string, paymentId: string, held: HeldMessage): boolean {
     if (this.ownerOf.has(paymentId)) return false;
     let mine = this.byOwner.get(owner);
-    if (!mine) this.byOwner.set(owner, (mine = new Map()));
+    if (!mine) this.byOwner.set(owner, (mine = new InFlightMap()));
     mine.set(paymentId, held);
     this.ownerOf.set(paymentId, owner);
     return true;
@@ -44,8 +46,7 @@ export class HeldMessages {
     const mine = this.byOwner.get(owner);
     const held = mine?.get(paymentId);
     if (!mine || !held) return undefined;
-    mine.delete(paymentId);
-    if (mine.size === 0) this.byOwner.delete(owner);
+    mine.delete(paymentId); // the owner's map stays while the node exists (dropOwner): no churn per payment
     this.ownerOf.delete(paymentId);
     return held;
   }
