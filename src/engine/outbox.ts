@@ -51,6 +51,13 @@ export interface OutboxHooks {
   delivered?(paymentId: string): void;
 }
 
+type Receivers = OwnerReceiver | OrphanReceiver[];
+
+function sameReceivers(a: Receivers, b: Receivers): boolean {
+  if (!Array.isArray(a) || !Array.isArray(b)) return a === b;
+  return a.length === b.length && a.every((r) => b.includes(r));
+}
+
 export class Outbox {
   private readonly owners = new Map<string, OwnerReceiver>();
   private readonly orphanReceivers = new Map<string, OrphanReceiver>();
@@ -61,9 +68,8 @@ export class Outbox {
   private isOpen = true;
   private closed = false;
   private retry: NodeJS.Immediate | null = null;
-  /** Bumped by every change of the claims: an outcome a receiver could not take waits for the next one. */
-  private claims = 0;
-  private readonly refusedAt = new Map<string, number>();
+  /** Outcomes their receiver could not take, and who that was: not offered to the same again. */
+  private readonly refusedBy = new Map<string, Receivers>();
 
   constructor(
     private readonly journal: Journal,
@@ -178,6 +184,7 @@ export class Outbox {
     this.retry = null;
     this.owners.clear();
     this.orphanReceivers.clear();
+    this.refusedBy.clear();
   }
 
   // ---- hand-over --------------------------------------------------------------------------------
@@ -201,8 +208,6 @@ export class Outbox {
 
   /** Claims changed: try what waits (at once for a new receiver; after the caller's turn for a release). */
   private changed(now: boolean): void {
-    this.claims++;
-    this.refusedAt.clear();
     if (now) this.pump();
     else this.retrySoon();
   }
@@ -213,9 +218,10 @@ export class Outbox {
 
   private tryHandOver(o: PaymentOutcome): boolean {
     if (!this.isOpen || this.closed || this.inFlight.has(o.paymentId) || this.journal.health.state === "failed") return false;
-    if (this.refusedAt.get(o.paymentId) === this.claims) return false; // its receiver said "gone": wait for a change
     const r = this.receiverOf(o);
     if (r === null || r === "keep") return false;
+    const refused = this.refusedBy.get(o.paymentId);
+    if (refused !== undefined && sameReceivers(refused, r)) return false; // it said "gone": wait for another
     this.waiting.delete(o.paymentId);
     const id = o.paymentId;
     const work = this.handOver(o).then(
@@ -236,7 +242,7 @@ export class Outbox {
   private async handOver(o: PaymentOutcome): Promise<boolean> {
     const id = o.paymentId;
     if (this.journal.get(id)?.deliveredAt !== undefined) {
-      this.refusedAt.delete(id);
+      this.refusedBy.delete(id);
       return true;
     }
     try {
@@ -247,10 +253,10 @@ export class Outbox {
       this.keep(o); // the journal cannot write: offered again once it recovers
       return false;
     }
-    const claims = this.claims;
+    const r = this.receiverOf(o);
     let result: HandOver;
     try {
-      result = this.give(o);
+      result = this.give(o, r);
     } catch (e) {
       this.hooks.warn(`could not hand over the outcome of payment ${id}: ${e instanceof Error ? e.message : String(e)}; it is kept for the next start`);
       result = "gone";
@@ -258,23 +264,21 @@ export class Outbox {
     if (result === "gone") {
       // Not handed over: it must not come back marked as a possible duplicate.
       await this.journal.write({ t: "unemit", ts: Date.now(), id }, false).catch(() => undefined);
-      this.refusedAt.set(id, claims); // offered again at the next change of the claims
+      if (r !== null && r !== "keep") this.refusedBy.set(id, r);
       this.keep(o);
-      if (claims !== this.claims) this.retrySoon(); // they changed already
+      this.retrySoon(); // its receiver may have changed meanwhile
       return false;
     }
     // Handed over: a journal that cannot note it now does once it recovers (until then a crash
     // offers it again marked redelivered).
-    this.refusedAt.delete(id);
+    this.refusedBy.delete(id);
     await this.book.note({ t: "done", ts: Date.now(), id }, false);
     return true;
   }
 
   /** To the receiver chosen now (the one chosen before the journal write may have gone meanwhile). */
-  private give(o: PaymentOutcome): HandOver {
-    if (this.closed) return "gone";
-    const r = this.receiverOf(o);
-    if (r === null || r === "keep") return "gone";
+  private give(o: PaymentOutcome, r: ReturnType<Outbox["receiverOf"]>): HandOver {
+    if (this.closed || r === null || r === "keep") return "gone";
     if (!Array.isArray(r)) return r.outcome?.(o) ?? "gone";
     let taken = false;
     for (const taker of r) if (taker.orphan(o) === "taken") taken = true;
