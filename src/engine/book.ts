@@ -7,7 +7,7 @@
 import { CAPTURE_MODE, FINAL_STATUSES, PAYMENT_STATUS, isStepAfterCard } from "../protocol";
 import { InFlightMap } from "../common/in-flight-map";
 import { PacError } from "./errors";
-import type { Journal, JournalEntry, JournalPayment, StartInfo } from "./journal/journal";
+import type { Journal, JournalEntry, JournalPayment, StartInfo } from "./journal";
 import { PaymentTracker, SignaturePolicy } from "./payment";
 import { RefusedStart, TrackedPayment, startInfoOf } from "./types";
 

@@ -8,7 +8,7 @@ import { METHOD, encodeError, encodeResult, readNotification, readRecord } from 
 import type { Frame, FrameError, JsonObject, RpcId } from "../protocol";
 import { InFlightMap } from "../common/in-flight-map";
 import type { PaymentBook } from "./book";
-import type { PaymentKind } from "./journal/journal";
+import type { PaymentKind } from "./journal";
 import type { PaymentTracker } from "./payment";
 import type { SignatureDesk } from "./signature-desk";
 import type { RpcChannel } from "./transport/rpc";

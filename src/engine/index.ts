@@ -1,17 +1,13 @@
 export * from "./errors";
 export * from "./transport/backoff";
 export * from "./transport/connection";
-export * from "./journal/journal";
+export * from "./journal";
 export * from "./payment";
 export * from "./pac-client";
 export { isAmount, isCurrency, isPaymentId, isTerminalId, isCaptureMode, startProblem } from "./validate";
 export type { FieldName, StartFields, StartWording } from "./validate";
 export { redactSecrets } from "../common/redact";
 export { isLoopbackHost } from "../common/loopback";
-export { JournalLockError } from "./journal/journal-lock";
-export type { LockHolder } from "./journal/journal-lock";
-export { describeStorageError } from "./journal/storage-error";
 export type { HandOver, OwnerReceiver, OrphanReceiver, OfferStatus } from "./outbox";
 export { Outbox } from "./outbox";
 export { credentialSecrets } from "../common/redact";
-export { storageErrorCode } from "./journal/storage-error";

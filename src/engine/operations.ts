@@ -21,8 +21,8 @@ import type { ConnectedTerminalsResult, CreateAck, JsonObject, PaymentState, Ter
 import type { PaymentBook } from "./book";
 import { PacError } from "./errors";
 import type { FollowUp } from "./follow-up";
-import type { PaymentKind, StartInfo } from "./journal/journal";
-import { describeStorageError } from "./journal/storage-error";
+import type { PaymentKind, StartInfo } from "./journal";
+import { describeStorageError } from "./journal";
 import type { SignaturePolicy } from "./payment";
 import type { ManagedConnection } from "./transport/connection";
 import type { RpcChannel } from "./transport/rpc";

@@ -17,7 +17,7 @@
  */
 import { InFlightMap } from "../common/in-flight-map";
 import type { PaymentBook } from "./book";
-import type { Journal } from "./journal/journal";
+import type { Journal } from "./journal";
 import { NotificationEvent, PaymentOutcome, SignatureQuestion, outcomeOf } from "./types";
 
 /** What a receiver did with an outcome: took it, or could not (it is closing): the outcome is kept. */

@@ -14,7 +14,7 @@ import type { CreateAck, PaymentState, TerminalInfo } from "../protocol";
 import { PaymentBook } from "./book";
 import { FollowUp } from "./follow-up";
 import { Inbound } from "./inbound";
-import { Journal, JournalHealth, JournalOptions } from "./journal/journal";
+import { Journal, JournalHealth, JournalOptions } from "./journal";
 import { AmountChange, Operations } from "./operations";
 import { Outbox } from "./outbox";
 import { SignatureDesk } from "./signature-desk";

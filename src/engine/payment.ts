@@ -3,7 +3,7 @@
  * from our side. Exactly one final outcome per payment follows from the transition table: the two
  * final phases have no way out.
  */
-import type { StartInfo } from "./journal/journal";
+import type { StartInfo } from "./journal";
 
 export type PaymentPhase =
   | "creating" // journaled; Create* sent; no answer yet

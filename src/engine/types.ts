@@ -4,7 +4,7 @@
  */
 import type { CaptureMode, CardInfo, JsonObject } from "../protocol";
 import { SUCCESS_STATUSES, readRecord } from "../protocol";
-import type { JournalPayment, JsonValue, PaymentKind, StartInfo } from "./journal/journal";
+import type { JournalPayment, JsonValue, PaymentKind, StartInfo } from "./journal";
 import type { SignaturePolicy } from "./payment";
 
 export interface StartRequest {
