@@ -342,6 +342,21 @@ describe("faults: storage, the engine's journal at every write point", function 
     await again.close();
   });
 
+  it("open fails at its first line (ENOSPC on a new file): nothing of the failed open stays behind to move a later journal's file aside", async () => {
+    // The file's preallocation goes through; the ident line does not.
+    faults.set(inDir([{ op: "write", errno: "ENOSPC", after: 1 }]));
+    await open().should.be.rejectedWith({ code: "ENOSPC" });
+    faults.clear();
+    const j = await open();
+    await j.write(start("after"), false);
+    await delay(500); // the failed open's recovery would have fired by now (recoveryMinMs 50)
+    await j.write(record("after"), true);
+    await j.close();
+    const again = await open();
+    again.isRecorded("after").should.be.true("the record written after the failed open must be in the file a reopen reads");
+    await again.close();
+  });
+
   it("open fails (EACCES) and the repair of a torn tail fails (EROFS on truncate): Journal.open rejects with the errno, nothing is held", async () => {
     faults.set(inDir([{ op: "open", errno: "EACCES" }]));
     await open().should.be.rejectedWith({ code: "EACCES" });

@@ -104,6 +104,10 @@ export class Journal extends EventEmitter<JournalEvents> {
       j.files.countExisting();
       if (!j.memory.identified) await j.write({ t: "ident", ts: Date.now(), eposId: opts.identity.eposId }, false);
     } catch (e) {
+      // Nothing of a failed open may stay behind: its recovery probe would later rewrite (and move
+      // aside) the file of whichever journal opened this identity next.
+      j.recovery.close();
+      await j.file?.close().catch(() => undefined);
       j.lock.release();
       throw e;
     }
