@@ -83,7 +83,7 @@ export class JournalRecovery {
 
   /**
    * Try to make the journal writable again now (a record arrived, or the probe timer fired): true
-   * when it is. At most one attempt runs at once, and no more than one a second.
+   * when it is. At most one attempt runs at once, and no more often than recoveryMinMs (1 s by default).
    */
   recover(): Promise<boolean> {
     if (this.healthNow.state === "ok") return Promise.resolve(true);
