@@ -11,3 +11,6 @@ export { isLoopbackHost } from "../common/loopback";
 export type { HandOver, OwnerReceiver, OrphanReceiver, OfferStatus } from "./outbox";
 export { Outbox } from "./outbox";
 export { credentialSecrets } from "../common/redact";
+export { waitForState, withTimeout } from "./waits";
+export { latestPayments, paymentRow, isFinal, LATEST_PAYMENTS } from "./views";
+export type { PaymentRow } from "./views";
