@@ -16,54 +16,22 @@
  * another connection holds, shows on every user node.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { activeJournalFiles, checkUrl, describeStorageError, fileSafeName, journalPath, PacClient, readJournalSummary, storageErrorCode } from "../engine";
+import { activeJournalFiles, checkUrl, describeStorageError, fileSafeName, journalPath, PacClient, readJournalSummary, storageErrorCode, waitForState } from "../engine";
 import type { ConnectionState, JournalHealth, NotificationEvent, OrphanReceiver, OwnerReceiver, PaymentOutcome, RecordEvent, SignatureQuestion, StateInfo, WireEvent } from "../engine";
 import { credentialSecrets, redactSecrets } from "../common/redact";
 import type { Connections } from "./connections";
-import { DOJO_URLS } from "../protocol";
 import { PacSimulator } from "../simulator";
-import type { SimulatorOptions } from "../simulator";
 import type { Node, NodeAPI, RuntimeListener } from "./red-types";
 import { FlowError } from "./flow-error";
 import type { HeldMessages } from "./held-messages";
 import type { ConnectionView } from "./status-line";
+import { clientOptions, journalRoot, runtimeTuning, simulatorOptions } from "./settings";
+import type { ConfigSettings } from "./settings";
 
-export type Environment = "simulator" | "staging" | "production" | "custom";
-
-/** The pac-config node's properties, as in the flow file. */
-export interface ConfigDef {
-  id: string;
-  type: string;
-  name?: string;
-  environment?: string;
-  url?: string;
-  eposId?: string;
-  softwareHouseId?: string;
-  resellerId?: string;
-  requestTimeout?: number | string;
-}
-
-export interface ConfigCredentials {
-  accountName?: string;
-  apiKey?: string;
-}
-
-/** Everything the runtime needs, checked. */
-export interface ConfigSettings {
-  environment: Environment;
-  url: string;
-  eposId: string;
-  softwareHouseId: string;
-  resellerId?: string;
-  requestTimeoutMs: number;
-  accountName: string;
-  apiKey: string;
-}
-
-/** Used when the simulator environment has no software house id. */
-export const SIMULATOR_SOFTWARE_HOUSE_ID = "shopflow-node-red-simulator";
+// The settings moved to settings.ts; these stay importable from here (tests, older imports).
+export { journalRoot, readSettings, runtimeTuning, setSimulatorOptions, SIMULATOR_SOFTWARE_HOUSE_ID } from "./settings";
+export type { ConfigCredentials, ConfigDef, ConfigSettings, Environment, RuntimeTuning } from "./settings";
 
 /** What sees every event of the connection (pac-events). */
 export interface ConnectionObserver {
@@ -96,67 +64,6 @@ export interface PacConfigNode extends Node {
   pac: ConfigRuntime;
 }
 
-// ---- simulator settings (tests choose zero delays) ------------------------------------------------
-
-let simulatorOverrides: Partial<SimulatorOptions> = {};
-
-/**
- * Options for the built-in simulators started from now on (tests: `{ delays: "zero" }`). The
- * environment variable PAC_SIMULATOR_DELAYS (`zero`, `realistic` or ms per step) sets the delays too.
- */
-export function setSimulatorOptions(options: Partial<SimulatorOptions>): void {
-  simulatorOverrides = { ...options };
-}
-
-function simulatorOptions(): SimulatorOptions {
-  // No page on the simulator's own port: Node-RED serves it (pac/vt/<id>/) behind its admin auth,
-  // and any local process could otherwise play the customer without logging in.
-  const opts: SimulatorOptions = { host: "127.0.0.1", port: 0, virtualTerminal: false };
-  const env = process.env.PAC_SIMULATOR_DELAYS;
-  if (env === "zero" || env === "realistic") opts.delays = env;
-  else if (env && Number.isFinite(Number(env)) && Number(env) >= 0) opts.delays = Number(env);
-  return { ...opts, ...simulatorOverrides };
-}
-
-// ---- settings ---------------------------------------------------------------------------------
-
-function str(v: unknown): string {
-  return typeof v === "string" ? v.trim() : "";
-}
-
-/** The settings, or the reason they cannot work (shown on the user nodes, given to Catch). */
-export function readSettings(def: ConfigDef, creds: ConfigCredentials | undefined): ConfigSettings | string {
-  const env = str(def.environment) || "simulator";
-  if (env !== "simulator" && env !== "staging" && env !== "production" && env !== "custom") {
-    return `unknown environment "${env}"`;
-  }
-  const eposId = str(def.eposId);
-  if (!eposId) return "the EPOS id is missing (unique per till)";
-  const t = Number(def.requestTimeout ?? 30);
-  const requestTimeoutMs = Number.isFinite(t) && t > 0 ? Math.round(t * 1000) : 30_000;
-  const resellerId = str(def.resellerId) || undefined;
-  if (env === "simulator") {
-    return {
-      environment: env,
-      url: "",
-      eposId,
-      softwareHouseId: str(def.softwareHouseId) || SIMULATOR_SOFTWARE_HOUSE_ID,
-      resellerId,
-      requestTimeoutMs,
-      accountName: "",
-      apiKey: "",
-    };
-  }
-  const url = env === "custom" ? str(def.url) : DOJO_URLS[env];
-  if (!url) return "the URL is missing";
-  const softwareHouseId = str(def.softwareHouseId);
-  if (!softwareHouseId) return "the software house id is missing";
-  const accountName = str(creds?.accountName);
-  const apiKey = typeof creds?.apiKey === "string" ? creds.apiKey : "";
-  if (!accountName || !apiKey) return "the account name and API key are missing";
-  return { environment: env, url, eposId, softwareHouseId, resellerId, requestTimeoutMs, accountName, apiKey };
-}
-
 // ---- the runtime -----------------------------------------------------------------------------------
 
 const CLOSE_BOUND_MS = 8000;
@@ -170,43 +77,6 @@ const OPEN_RETRY_MAX_MS = 30_000;
 function isStorageError(e: unknown): boolean {
   return /^E[A-Z]+$/.test(storageErrorCode(e));
 }
-
-/** Where live connections keep their journals: `<userDir>/dojo-pac-journal`. */
-export function journalRoot(RED: NodeAPI): string {
-  let userDir: string | undefined;
-  try {
-    userDir = RED.settings.userDir;
-  } catch {
-    userDir = undefined;
-  }
-  return path.join(typeof userDir === "string" && userDir ? userDir : os.tmpdir(), "dojo-pac-journal");
-}
-
-/**
- * Settings only an administrator can set (settings.js, `dojoPac: {...}`), never a flow:
- * - `heartbeatIntervalMs`: ping interval of the Dojo connection (default 15 000; 0 = off);
- * - `allowInsecure`: allow ws:// to a host that is not loopback (never for real money).
- */
-export interface RuntimeTuning {
-  heartbeatIntervalMs?: number;
-  allowInsecure: boolean;
-}
-
-export function runtimeTuning(RED: NodeAPI): RuntimeTuning {
-  let raw: unknown;
-  try {
-    raw = (RED.settings as { dojoPac?: unknown }).dojoPac;
-  } catch {
-    raw = undefined;
-  }
-  const o = raw !== null && typeof raw === "object" ? (raw as Record<string, unknown>) : {};
-  const hb = o.heartbeatIntervalMs;
-  return {
-    ...(typeof hb === "number" && Number.isFinite(hb) && hb >= 0 ? { heartbeatIntervalMs: hb } : {}),
-    allowInsecure: o.allowInsecure === true,
-  };
-}
-
 
 export class ConfigRuntime {
   /** Null until the first user registered and the journal is open. */
@@ -351,19 +221,8 @@ export class ConfigRuntime {
     return this.node.name || (typeof this.settings === "string" ? this.node.id : this.settings.eposId);
   }
 
-  private waitOpen(client: PacClient, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const onState = (state: ConnectionState): void => {
-        if (state !== "connecting") finish();
-      };
-      const finish = (): void => {
-        clearTimeout(timer);
-        client.removeListener("state", onState);
-        resolve();
-      };
-      const timer = setTimeout(finish, ms);
-      client.on("state", onState);
-    });
+  private async waitOpen(client: PacClient, ms: number): Promise<void> {
+    await waitForState(client, (s) => s !== "connecting" && s !== "idle", ms);
   }
 
   // ---- start and stop ------------------------------------------------------------------------------
@@ -387,19 +246,12 @@ export class ConfigRuntime {
       }
       const tuning = runtimeTuning(this.RED);
       checkUrl(url, tuning.allowInsecure); // before opening the journal: a refused URL must not leave it open
-      const client = await PacClient.open({
-        url,
-        accountName,
-        apiKey,
-        allowInsecure: tuning.allowInsecure,
-        ...(tuning.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: tuning.heartbeatIntervalMs } : {}),
-        eposId: settings.eposId,
-        softwareHouseId: settings.softwareHouseId,
-        resellerId: settings.resellerId,
-        journalDir,
-        requestTimeoutMs: settings.requestTimeoutMs,
-        journal: { onWarning: (m) => this.node.warn(this.redact(m)), lockLabel: `connection "${this.label}"` },
-      });
+      const client = await PacClient.open(
+        clientOptions({ ...settings, url, accountName, apiKey }, tuning, {
+          journalDir,
+          journal: { onWarning: (m) => this.node.warn(this.redact(m)), lockLabel: `connection "${this.label}"` },
+        }),
+      );
       if (this.closing) {
         await client.close();
         return null;
