@@ -1,4 +1,4 @@
-/* The editor's admin endpoints (src/nodes/admin.ts), against the real runtime (test helper). */
+/* The editor's admin endpoints (src/nodes/admin/), against the real runtime (test helper). */
 "use strict";
 
 const fs = require("fs");
@@ -243,6 +243,30 @@ describe("admin endpoints", function () {
       const missing = await post("/pac/test-connection", { ...base, url: s.url, eposId: "" }).expect(200);
       missing.body.should.containEql({ ok: false, problem: "config" });
       await post("/pac/test-connection", "[1]").expect(400);
+    });
+
+    it("honours settings.js dojoPac.allowInsecure like a deployed connection: ws:// to a host that is not loopback", async function () {
+      // The IPv4-mapped form of 127.0.0.1 is not a loopback name to the URL check, yet reaches the
+      // simulator on 127.0.0.1 (nothing leaves this machine).
+      const s = await sim({ host: "127.0.0.1" });
+      const reachable = await new Promise((resolve) => {
+        const c = net.connect(s.port, "::ffff:127.0.0.1");
+        c.once("connect", () => (c.destroy(), resolve(true)));
+        c.once("error", () => resolve(false));
+      });
+      if (!reachable) this.skip(); // no IPv6 stack at all
+      const body = { environment: "custom", url: `ws://[::ffff:127.0.0.1]:${s.port}/ws/v2/pac/epos`, eposId: "till-i", softwareHouseId: "sh", requestTimeout: 5, ...s.credentials };
+      await load(flowWith(simConfig(), []));
+      const refused = await post("/pac/test-connection", body).expect(200);
+      refused.body.should.containEql({ ok: false, problem: "url" });
+      s.stats.connectionAttempts.should.equal(0);
+      await helper.unload();
+
+      helper.settings({ userDir, dojoPac: { allowInsecure: true } });
+      await load(flowWith(simConfig(), []));
+      const allowed = await post("/pac/test-connection", body).expect(200);
+      allowed.body.should.containEql({ ok: true, source: "test", terminals: 2 });
+      s.connections().should.eql([]); // the throwaway connection is closed
     });
 
     it("classifies handshake reasons", function () {

@@ -468,7 +468,7 @@ describe("editor files", function () {
     });
   }
 
-  // ---- the editor's use of the admin endpoints (src/nodes/admin.ts) --------------------------
+  // ---- the editor's use of the admin endpoints (src/nodes/admin/) --------------------------
 
   describe("admin endpoints in the editor", function () {
     const html = (type) => read(path.join(NODES, type + ".html"));
@@ -520,7 +520,7 @@ describe("editor files", function () {
     it("pac-config: the sidebar names every status pac/status reports; a refused sale shows why, in red like a rejected one", function () {
       const code = js("pac-config");
       const texts = JSON.parse(read(path.join(LOCALES, "pac-config.json")))["pac-config"].sidebar.status;
-      // The statuses of admin.ts's PaymentRow that are not a final result (those come from pac-payment's catalog).
+      // The statuses of the engine's PaymentRow (src/engine/views.ts) that are not a final result (those come from pac-payment's catalog).
       for (const s of ["IN_PROGRESS", "SENDING", "PENDING", "OUTCOME_UNKNOWN", "AWAITING_RECORD", "REJECTED", "NOT_CREATED", "REFUSED"]) {
         texts.should.have.property(s);
         code.includes('case "' + s + '": return _("pac-config.sidebar.status.' + s + '");').should.be.true(s + " has no label in statusText");

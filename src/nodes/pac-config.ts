@@ -1,9 +1,11 @@
 /**
  * pac-config: one Dojo PAC connection (one EPOS identity), shared by the nodes that use it.
  * The work is in config-runtime.ts; the editor's admin endpoints (terminal list, connection test,
- * status for the Dojo sidebar, the virtual terminal page) are in admin.ts.
+ * status for the Dojo sidebar, the virtual terminal page) are in admin/.
  */
-import { ConfigCredentials, ConfigDef, ConfigRuntime, PacConfigNode, readSettings } from "./config-runtime";
+import { ConfigRuntime, PacConfigNode } from "./config-runtime";
+import { readSettings } from "./settings";
+import type { ConfigCredentials, ConfigDef } from "./settings";
 import { Connections } from "./connections";
 import { registerAdminEndpoints } from "./admin";
 import type { AdminNodeAPI } from "./admin";
