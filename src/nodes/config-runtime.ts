@@ -15,47 +15,28 @@
  * connection with the same identity takes the journal. A journal that cannot write, or an identity
  * another connection holds, shows on every user node.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { activeJournalFiles, checkUrl, describeStorageError, fileSafeName, journalPath, PacClient, readJournalSummary, storageErrorCode, waitForState } from "../engine";
-import type { ConnectionState, JournalHealth, NotificationEvent, OrphanReceiver, OwnerReceiver, PaymentOutcome, RecordEvent, SignatureQuestion, StateInfo, WireEvent } from "../engine";
-import { credentialSecrets, redactSecrets } from "../common/redact";
+import { redactSecrets, waitForState } from "../engine";
+import type { ConnectionState, JournalHealth, PacClient, PaymentOutcome, StateInfo, WireEvent } from "../engine";
+import type { PacSimulator } from "../simulator";
+import { startClient, startFailure } from "./client-start";
 import type { Connections } from "./connections";
-import { PacSimulator } from "../simulator";
-import type { Node, NodeAPI, RuntimeListener } from "./red-types";
 import { FlowError } from "./flow-error";
 import type { HeldMessages } from "./held-messages";
-import type { ConnectionView } from "./status-line";
-import { clientOptions, journalRoot, runtimeTuning, simulatorOptions } from "./settings";
+import { findLeftovers } from "./leftovers";
+import type { ConnectionObserver, PacUser } from "./pac-user";
+import type { Node, NodeAPI, RuntimeListener } from "./red-types";
+import { credentialSecrets } from "../common/redact";
+import { journalRoot } from "./settings";
 import type { ConfigSettings } from "./settings";
+import type { ConnectionView } from "./status-line";
 
+export type { ConnectionObserver, PacUser } from "./pac-user";
+
+/** This Node-RED runtime's registry of connections (connections.ts). */
+export type RuntimeConnections = Connections<ConfigRuntime>;
 // The settings moved to settings.ts; these stay importable from here (tests, older imports).
 export { journalRoot, readSettings, runtimeTuning, setSimulatorOptions, SIMULATOR_SOFTWARE_HOUSE_ID } from "./settings";
 export type { ConfigCredentials, ConfigDef, ConfigSettings, Environment, RuntimeTuning } from "./settings";
-
-/** What sees every event of the connection (pac-events). */
-export interface ConnectionObserver {
-  stateChange?(state: ConnectionState, info: StateInfo): void;
-  notification?(event: NotificationEvent): void;
-  signature?(question: SignatureQuestion): void;
-  record?(event: RecordEvent): void;
-  /** Set when the user wants wire traces (they cost: only listened to when someone wants them). */
-  readonly wantsWire?: boolean;
-  wire?(event: WireEvent): void;
-}
-
-/** What a node using the config node offers; every part is optional. */
-export interface PacUser {
-  readonly id: string;
-  readonly node: Node;
-  /** The connection state, for the status line (also called once at registration). */
-  connection?(view: ConnectionView): void;
-  /** Claims the payments this node starts (owner = its node id): outcomes, steps, signature questions. */
-  readonly owner?: OwnerReceiver;
-  /** Takes outcomes whose node is gone (pac-events). */
-  readonly orphans?: OrphanReceiver;
-  readonly observer?: ConnectionObserver;
-}
 
 /** The pac-config node as user nodes see it. */
 export interface PacConfigNode extends Node {
@@ -73,10 +54,13 @@ export const DRAIN_MAX_MS = 15 * 60_000;
 const OPEN_RETRY_MIN_MS = 1000;
 const OPEN_RETRY_MAX_MS = 30_000;
 
-/** An error from the file system (it has an errno code such as ENOSPC), not from the settings. */
-function isStorageError(e: unknown): boolean {
-  return /^E[A-Z]+$/.test(storageErrorCode(e));
-}
+/**
+ * - live: serves its user nodes;
+ * - draining: its node is gone (or it was started for a journal a restart left): no users of its
+ *   own, no new sales; it only collects the results of payments still open;
+ * - closed: close() was called (its work may still be finishing: closePromise).
+ */
+type Phase = "live" | "draining" | "closed";
 
 export class ConfigRuntime {
   /** Null until the first user registered and the journal is open. */
@@ -86,10 +70,9 @@ export class ConfigRuntime {
   /** The user nodes of this (live) connection, by node id. */
   private readonly users = new Map<string, PacUser>();
   private flowsStarted = false;
-  /** Set by close(); the runtime is closing from then on. */
+  private phase: Phase = "live";
+  /** Set by close(): its work, shared by every caller. */
   private closePromise: Promise<void> | null = null;
-  /** live: serves its nodes; draining: its node is gone, it only collects the results of payments still open. */
-  private mode: "live" | "draining" = "live";
   private drainTimer: NodeJS.Timeout | null = null;
   private drainWarned = false;
   private openRetryTimer: NodeJS.Timeout | null = null;
@@ -108,7 +91,7 @@ export class ConfigRuntime {
     private readonly RED: NodeAPI,
     private readonly node: PacConfigNode,
     private readonly settings: ConfigSettings | string,
-    private readonly connections: Connections,
+    private readonly connections: Connections<ConfigRuntime>,
   ) {
     this.view = typeof settings === "string" ? { state: "config-error", reason: settings } : { state: "idle" };
     this.secrets = typeof settings === "string" ? [] : credentialSecrets(settings.accountName, settings.apiKey);
@@ -131,12 +114,12 @@ export class ConfigRuntime {
   }
 
   get isDraining(): boolean {
-    return this.mode === "draining";
+    return this.phase === "draining";
   }
 
   /** A user node registered here (a live connection only: a drain-only one has none). */
   user(id: string): PacUser | undefined {
-    return this.mode === "live" && !this.closing ? this.users.get(id) : undefined;
+    return this.phase === "live" && !this.closing ? this.users.get(id) : undefined;
   }
 
   /** Its name, for messages about it. */
@@ -145,7 +128,7 @@ export class ConfigRuntime {
   }
 
   private get closing(): boolean {
-    return this.closePromise !== null;
+    return this.phase === "closed";
   }
 
   get connectionView(): ConnectionView {
@@ -228,85 +211,77 @@ export class ConfigRuntime {
   // ---- start and stop ------------------------------------------------------------------------------
 
   private async init(settings: ConfigSettings): Promise<PacClient | null> {
-    this.setView({ state: "starting" });
+    this.setView({ ...this.view, state: "starting" });
+    let started;
     try {
-      let { url, accountName, apiKey } = settings;
-      let journalDir = journalRoot(this.RED);
-      if (settings.environment === "simulator") {
-        const sim = await PacSimulator.start(simulatorOptions());
-        this.simulator = sim;
-        if (this.closing) return null;
-        url = sim.url;
-        accountName = sim.credentials.accountName;
-        apiKey = sim.credentials.apiKey;
-        this.secrets.push(...credentialSecrets(accountName, apiKey));
-        // A simulator forgets everything when it stops: its journal is for this run only.
-        journalDir = path.join(journalDir, "simulator", fileSafeName(this.node.id, 60));
-        await fs.promises.rm(journalDir, { recursive: true, force: true });
-      }
-      const tuning = runtimeTuning(this.RED);
-      checkUrl(url, tuning.allowInsecure); // before opening the journal: a refused URL must not leave it open
-      const client = await PacClient.open(
-        clientOptions({ ...settings, url, accountName, apiKey }, tuning, {
-          journalDir,
-          journal: { onWarning: (m) => this.node.warn(this.redact(m)), lockLabel: `connection "${this.label}"` },
-        }),
-      );
-      if (this.closing) {
-        await client.close();
-        return null;
-      }
-      this.client = client;
-      this.openRetryMs = 0;
-      if (this.view.journal !== undefined) this.onJournal({ state: "ok" });
-      client.on("journal", (h) => this.onJournal(h));
-      client.on("state", (state, info) => this.onState(state, info));
-      client.on("warning", (m) => this.node.warn(this.redact(m)));
-      // Steps and questions reach their payment's node through its claim; observers see them all.
-      if (this.mode === "live") {
-        client.on("notification", (e) => this.observe((o) => o.notification?.(e)));
-        client.on("signature", (q) => this.observe((o) => o.signature?.(q)));
-        client.on("record", (r) => this.observe((o) => o.record?.(r)));
-      }
-      // A drain-only connection closes once nothing is left to hand over.
-      client.on("outcome", () => this.checkDrained());
-      client.on("delivered", () => this.checkDrained());
-      if (!this.flowsStarted) client.outbox.hold();
-      for (const u of this.users.values()) this.claim(u, this.configId);
-      if (this.mode === "draining") this.connections.claimLiveUsers(this);
-      this.updateWire();
-      client.start();
-      if (this.mode === "live") void this.adoptLeftovers(settings, journalDir);
-      return client;
+      started = await startClient({
+        RED: this.RED,
+        configId: this.node.id,
+        settings,
+        simulator: this.simulator,
+        lockLabel: `connection "${this.label}"`,
+        warn: (m) => this.node.warn(this.redact(m)),
+        secrets: (list) => this.secrets.push(...list),
+        simulatorStarted: (sim) => (this.simulator = sim),
+      });
     } catch (e) {
-      const reason = this.redact(e instanceof Error ? e.message : String(e));
-      if (this.adopted) {
-        // Someone else has that journal now (or the disk refuses): it stays listed by pac/open-payments.
-        void this.close();
-        return null;
-      }
-      const code = (e as { code?: unknown } | null)?.code;
-      if (code === "JOURNAL_LOCKED") {
-        // Another connection (in this process or another) already has this identity: no socket, no writer.
-        const holder = (e as { holder?: { label?: string; pid?: number } }).holder;
-        const who = holder?.pid === process.pid ? (holder.label ?? "another connection") : reason;
-        const text = `epos-id ${settings.eposId} is already used by ${who}: this connection stays off (give each till its own epos-id)`;
-        this.setView({ state: "identity-in-use", reason: text });
-        this.node.error(`Dojo connection "${this.label}": ${text}`);
-      } else if (isStorageError(e) && !this.closing) {
-        // The journal could not be opened (disk full, read-only, no access): retried by itself.
-        const text = describeStorageError(e);
-        this.setView({ state: "starting", reason, journal: text.short });
+      this.failedToStart(e, settings);
+      return null;
+    }
+    const { client, journalDir } = started;
+    if (this.closing) {
+      await client.close();
+      return null;
+    }
+    this.client = client;
+    this.openRetryMs = 0;
+    if (this.view.journal !== undefined) this.onJournal({ state: "ok" });
+    client.on("journal", (h) => this.onJournal(h));
+    client.on("state", (state, info) => this.onState(state, info));
+    client.on("warning", (m) => this.node.warn(this.redact(m)));
+    // Steps and questions reach their payment's node through its claim; observers see them all.
+    if (this.phase === "live") {
+      client.on("notification", (e) => this.observe((o) => o.notification?.(e)));
+      client.on("signature", (q) => this.observe((o) => o.signature?.(q)));
+      client.on("record", (r) => this.observe((o) => o.record?.(r)));
+    }
+    // A drain-only connection closes once nothing is left to hand over.
+    client.on("outcome", () => this.checkDrained());
+    client.on("delivered", () => this.checkDrained());
+    if (!this.flowsStarted) client.outbox.hold();
+    for (const u of this.users.values()) this.claim(u, this.configId);
+    if (this.phase === "draining") this.connections.claimLiveUsers(this);
+    this.updateWire();
+    client.start();
+    if (this.phase === "live" && settings.environment !== "simulator") void this.adoptLeftovers(settings, journalDir);
+    return client;
+  }
+
+  /** Say why the client could not start; a storage error is retried by itself. */
+  private failedToStart(e: unknown, settings: ConfigSettings): void {
+    if (this.adopted || this.closing) {
+      // An adopted journal someone else has now (or the disk refuses): it stays listed by pac/open-payments.
+      if (this.adopted) void this.close();
+      return;
+    }
+    const reason = this.redact(e instanceof Error ? e.message : String(e));
+    const failure = startFailure(e, settings, reason);
+    switch (failure.kind) {
+      case "identity-in-use":
+        this.setView({ state: "identity-in-use", reason: failure.text });
+        this.node.error(`Dojo connection "${this.label}": ${failure.text}`);
+        return;
+      case "storage":
+        this.setView({ state: "starting", reason, journal: failure.short });
         if (!this.journalWarned) {
           this.journalWarned = true;
-          this.node.warn(this.redact(`Dojo connection "${this.label}": the journal in ${journalRoot(this.RED)} cannot be opened: ${text.words}; new sales are refused, retrying by itself`));
+          this.node.warn(this.redact(`Dojo connection "${this.label}": the journal in ${journalRoot(this.RED)} cannot be opened: ${failure.words}; new sales are refused, retrying by itself`));
         }
         this.retryOpen();
-      } else {
+        return;
+      case "config":
         this.setView({ state: "config-error", reason });
         this.node.error(`Dojo connection "${this.label}" could not start: ${reason}`);
-      }
-      return null;
     }
   }
 
@@ -344,8 +319,8 @@ export class ConfigRuntime {
    * their results; otherwise it closes.
    */
   closeForNode(): Promise<void> {
-    if (this.closing || this.mode === "draining") return this.closePromise ?? Promise.resolve();
-    if (this.openWork() === 0 || !this.connections || !this.client) return this.close();
+    if (this.phase !== "live") return this.closePromise ?? Promise.resolve();
+    if (this.openWork() === 0 || !this.client) return this.close();
     this.startDraining();
     return Promise.resolve();
   }
@@ -366,8 +341,8 @@ export class ConfigRuntime {
 
   private startDraining(): void {
     const client = this.client;
-    if (!client || !this.connections) return;
-    this.mode = "draining";
+    if (!client) return;
+    this.phase = "draining";
     for (const u of [...this.users.values()]) this.release(u);
     this.users.clear();
     // Every live user claims here too: results reach the node that started them, wherever it is now.
@@ -391,7 +366,7 @@ export class ConfigRuntime {
   /** After a deploy: still draining means the identity really changed or went: say so once. */
   private warnDraining(): void {
     const client = this.client;
-    if (this.mode !== "draining" || this.drainWarned || this.closing || !client) return;
+    if (this.phase !== "draining" || this.drainWarned || !client) return;
     const open = this.openWork();
     if (open === 0) return;
     this.drainWarned = true;
@@ -410,21 +385,11 @@ export class ConfigRuntime {
    * the epos-id that started them.
    */
   private async adoptLeftovers(settings: ConfigSettings, dir: string): Promise<void> {
-    const connections = this.connections;
-    if (!connections || settings.environment === "simulator") return;
-    const { live, draining } = connections.list();
-    const inUse = new Set([...live, ...draining].map((rt) => rt.client?.journal.path));
-    for (const { file } of activeJournalFiles(dir)) {
-      if (inUse.has(file) || this.closing) continue;
-      const summary = await readJournalSummary(file).catch(() => null);
-      const eposId = summary?.eposId;
-      if (!summary || eposId === undefined || eposId === settings.eposId) continue;
-      // Same account and URL (the file's name is a hash of them with the epos-id), recent open payments.
-      if (journalPath(dir, { eposId, accountName: settings.accountName, url: settings.url }) !== file) continue;
-      const recent = summary.open.filter((p) => Date.now() - (p.startedAt ?? p.updatedAt) < DRAIN_MAX_MS);
-      if (recent.length === 0) continue;
-      const rt = new ConfigRuntime(this.RED, this.node, { ...settings, eposId }, connections);
-      rt.drainLeftover(this.flowsStarted);
+    const { live, draining } = this.connections.list();
+    const inUse = new Set([...live, ...draining].flatMap((rt) => (rt.client ? [rt.client.journal.path] : [])));
+    for (const eposId of await findLeftovers(dir, settings, inUse, DRAIN_MAX_MS)) {
+      if (this.closing) return;
+      new ConfigRuntime(this.RED, this.node, { ...settings, eposId }, this.connections).drainLeftover(this.flowsStarted);
     }
   }
 
@@ -433,12 +398,11 @@ export class ConfigRuntime {
     if (typeof this.settings === "string") return;
     this.adopted = true;
     this.flowsStarted = flowsStarted;
-    this.mode = "draining";
+    this.phase = "draining"; // no observers, no leftovers of its own
     this.initPromise = this.init(this.settings);
     void this.initPromise.then((client) => {
       if (!client || this.closing) return;
-      this.mode = "live"; // startDraining moves it, with the registry, lock offer and bound
-      this.startDraining();
+      this.startDraining(); // with the registry, the lock offer and the bound
       this.node.warn(
         this.redact(`Dojo connection "${this.label}": payments left open under epos-id ${client.connection.eposId} before a restart; a drain-only connection collects their results (no new sales), at most ${DRAIN_MAX_MS / 60_000} minutes`),
       );
@@ -448,12 +412,13 @@ export class ConfigRuntime {
 
   /** A drain-only connection with nothing left to collect closes. */
   private checkDrained(): void {
-    if (this.mode === "draining" && this.flowsStarted && !this.closing && this.openWork() === 0) void this.close();
+    if (this.phase === "draining" && this.flowsStarted && !this.closing && this.openWork() === 0) void this.close();
   }
 
   /** Close within a few seconds: client (socket, journal), simulator, listeners. */
   close(): Promise<void> {
     if (this.closePromise) return this.closePromise;
+    this.phase = "closed";
     for (const [event, listener] of this.runtimeListeners) this.RED.events.removeListener(event, listener);
     if (this.drainTimer) clearTimeout(this.drainTimer);
     this.drainTimer = null;
@@ -566,7 +531,7 @@ export class ConfigRuntime {
 
   /** Users of this live connection (for a drain-only one to claim for them). */
   liveUsers(): PacUser[] {
-    return this.mode === "live" && !this.closing ? [...this.users.values()] : [];
+    return this.phase === "live" && !this.closing ? [...this.users.values()] : [];
   }
 
   /** Answer a signature question a drain-only connection holds (the node's own client did not know it). */

@@ -8,15 +8,27 @@
  * payment, wherever it is now. Every user of a live connection claims its payments in each
  * drain-only connection's outbox too, from when it registers (or the drain starts) until it goes.
  */
-import type { ConfigRuntime, PacUser } from "./config-runtime";
 import { HeldMessages } from "./held-messages";
+import type { PacUser } from "./pac-user";
 import type { NodeAPI, RuntimeListener } from "./red-types";
 
-export class Connections {
+/** What the registry needs of a connection (config-runtime.ts's ConfigRuntime). */
+export interface RegisteredConnection {
+  readonly configId: string;
+  readonly client: { answerSignature(paymentId: string, accepted: boolean): boolean } | null;
+  /** Users of a live connection. */
+  liveUsers(): PacUser[];
+  /** Claim a user's payments in this connection's outbox (configId: the config node it belongs to). */
+  claim(user: PacUser, configId: string): void;
+  release(user: PacUser): void;
+  close(): Promise<void>;
+}
+
+export class Connections<R extends RegisteredConnection = RegisteredConnection> {
   /** The msgs waiting for their outcome, by owner and paymentId (they outlive redeploys). */
   readonly held = new HeldMessages();
-  private readonly live = new Set<ConfigRuntime>();
-  private readonly draining = new Set<ConfigRuntime>();
+  private readonly live = new Set<R>();
+  private readonly draining = new Set<R>();
   /** Listened to only while a connection drains. */
   private readonly onRuntimeEvent: RuntimeListener;
 
@@ -29,12 +41,12 @@ export class Connections {
     };
   }
 
-  add(rt: ConfigRuntime): void {
+  add(rt: R): void {
     this.live.add(rt);
   }
 
   /** A live connection became drain-only (its node closed with payments open). */
-  startDraining(rt: ConfigRuntime): void {
+  startDraining(rt: R): void {
     this.live.delete(rt);
     if (this.draining.size === 0) this.RED.events.on("runtime-event", this.onRuntimeEvent);
     this.draining.add(rt);
@@ -42,7 +54,7 @@ export class Connections {
   }
 
   /** Every user of every live connection claims its payments in this drain-only one. */
-  claimLiveUsers(drainer: ConfigRuntime): void {
+  claimLiveUsers(drainer: R): void {
     for (const rt of this.live) for (const u of rt.liveUsers()) drainer.claim(u, rt.configId);
   }
 
@@ -55,7 +67,7 @@ export class Connections {
     for (const rt of this.draining) rt.release(user);
   }
 
-  remove(rt: ConfigRuntime): void {
+  remove(rt: R): void {
     this.live.delete(rt);
     if (this.draining.delete(rt) && this.draining.size === 0) this.RED.events.removeListener("runtime-event", this.onRuntimeEvent);
   }
@@ -66,7 +78,7 @@ export class Connections {
     return false;
   }
 
-  list(): { live: ConfigRuntime[]; draining: ConfigRuntime[] } {
+  list(): { live: R[]; draining: R[] } {
     return { live: [...this.live], draining: [...this.draining] };
   }
 

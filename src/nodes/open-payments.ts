@@ -6,8 +6,7 @@
  */
 import { activeJournalFiles, isClosed, readOpenPayments } from "../engine";
 import type { JournalPayment, PacClient } from "../engine";
-import type { ConfigRuntime } from "./config-runtime";
-import type { Connections } from "./connections";
+import type { ConfigRuntime, RuntimeConnections as Connections } from "./config-runtime";
 
 export interface OpenPaymentRow {
   paymentId: string;

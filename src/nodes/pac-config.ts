@@ -17,7 +17,7 @@ interface ConfigNodeWithCredentials extends PacConfigNode {
 
 export = function register(RED: NodeAPI): void {
   // This runtime's Dojo connections, live and drain-only (per registration, not per module).
-  const connections = new Connections(RED);
+  const connections = new Connections<ConfigRuntime>(RED);
   function PacConfig(this: ConfigNodeWithCredentials, def: ConfigDef & { id: string; type: string }): void {
     RED.nodes.createNode(this, def);
     this.users = {};

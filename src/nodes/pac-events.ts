@@ -5,7 +5,7 @@
  * (topic "record", payload.orphan = true) when "record" is selected.
  */
 import type { ConnectionState, HandOver, NotificationEvent, OrphanReceiver, PaymentOutcome, RecordEvent, SignatureQuestion, StateInfo, WireEvent } from "../engine";
-import type { ConnectionObserver } from "./config-runtime";
+import type { ConnectionObserver } from "./pac-user";
 import { readTerminalId } from "../protocol";
 import type { Node, NodeAPI, NodeMessage, DoneFn, SendFn } from "./red-types";
 import { UserDef, UserNode, userNodeType } from "./user-node";

@@ -3,7 +3,8 @@
  * it, the status line, and an input handler that never lets a rejected promise escape.
  */
 import type { PacClient } from "../engine";
-import type { ConfigRuntime, PacConfigNode, PacUser } from "./config-runtime";
+import type { ConfigRuntime, PacConfigNode } from "./config-runtime";
+import type { PacUser } from "./pac-user";
 import type { CloseDoneFn, DoneFn, Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFn } from "./red-types";
 import { FlowError, toFlowError } from "./flow-error";
 import { Translate, makeTranslate } from "./i18n";

@@ -17,8 +17,7 @@
  */
 import { PacError } from "../../engine";
 import { ERROR_CODE } from "../../protocol";
-import type { PacConfigNode } from "../config-runtime";
-import type { Connections } from "../connections";
+import type { PacConfigNode, RuntimeConnections as Connections } from "../config-runtime";
 import { openPaymentsReport } from "../open-payments";
 import { journalRoot } from "../settings";
 import { testConnection } from "./connection-test";

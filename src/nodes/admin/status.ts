@@ -5,8 +5,7 @@
  */
 import { latestPayments } from "../../engine";
 import type { PaymentRow } from "../../engine";
-import type { PacConfigNode } from "../config-runtime";
-import type { Connections } from "../connections";
+import type { PacConfigNode, RuntimeConnections as Connections } from "../config-runtime";
 import { configDefs } from "./deployed";
 import { errorText } from "./http";
 import type { AdminNodeAPI } from "./http";
