@@ -86,7 +86,11 @@ class Driver {
       this.warmTimer = setTimeout(() => this.openWindow(), this.opts.warmupMs);
       this.stallTimer = setInterval(() => {
         if (Date.now() - this.lastProgress > this.opts.stallMs) {
-          this.fail(new Error(`stalled: no sale completed for ${this.opts.stallMs} ms (phase ${this.phase}, in flight ${this.inFlight}, errors ${this.errors}${this.errorSamples.length ? ": " + this.errorSamples[0] : ""})`));
+          this.fail(
+            new Error(
+              `stalled: no sale completed for ${this.opts.stallMs} ms (phase ${this.phase}, in flight ${this.inFlight}, errors ${this.errors}${this.errorSamples.length ? ": " + this.errorSamples[0] : ""})`,
+            ),
+          );
         }
       }, 250);
     });

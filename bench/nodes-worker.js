@@ -131,10 +131,14 @@ function counterOnlyFlow() {
 }
 
 async function waitConnected() {
-  await until(() => {
-    const c = RED.nodes.getNode("cfg");
-    return c && c.pac && c.pac.client && c.pac.client.state === "open";
-  }, "pac-config connected", 10_000);
+  await until(
+    () => {
+      const c = RED.nodes.getNode("cfg");
+      return c && c.pac && c.pac.client && c.pac.client.state === "open";
+    },
+    "pac-config connected",
+    10_000,
+  );
 }
 
 // ---- modes ------------------------------------------------------------------------------------

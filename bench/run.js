@@ -260,7 +260,9 @@ async function prepare() {
   if (!fs.existsSync(path.join(snap, "dist", "engine", "pac-client.js")) || !fs.existsSync(path.join(snap, "dist", "simulator", "index.js"))) {
     throw new Error("dist/ is missing: run `node scripts/build.js` first");
   }
-  const nodesReady = ["pac-config.js", "pac-payment.js"].every((f) => fs.existsSync(path.join(snap, "nodes", f)) && fs.existsSync(path.join(snap, "dist", "nodes", f)));
+  const nodesReady = ["pac-config.js", "pac-payment.js"].every(
+    (f) => fs.existsSync(path.join(snap, "nodes", f)) && fs.existsSync(path.join(snap, "dist", "nodes", f)),
+  );
   ROOT = snap;
   process.env.BENCH_PKG_ROOT = snap; // inherited by every child
   return { notes, nodesReady };
@@ -289,7 +291,12 @@ async function runRow(kind, terminals, runId) {
     const pending = [];
     const onWindow = (edge) => {
       machine[edge] = { busy: machineBusyMs(), at: Date.now(), own: process.cpuUsage() };
-      pending.push(sim.cpu().then((c) => (simCpu[edge] = c)).catch(() => undefined));
+      pending.push(
+        sim
+          .cpu()
+          .then((c) => (simCpu[edge] = c))
+          .catch(() => undefined),
+      );
     };
     const script = kind === "nodes" ? "nodes-worker.js" : "client-worker.js";
     const result = await runWorker(script, cfg, { flags: CLIENT_FLAGS, timeoutMs: 60_000, onWindow });
@@ -419,13 +426,37 @@ async function journalReopen() {
         entries++;
         batch.push(j.write(e, false));
       };
-      w({ t: "start", ts, id, kind: "payment", terminalId: `SIM${String((k % 100) + 1).padStart(5, "0")}`, amount: 1000, currency: "GBP", captureMode: "AUTO", owner: "n1", ctx: { topic: "sale" } });
+      w({
+        t: "start",
+        ts,
+        id,
+        kind: "payment",
+        terminalId: `SIM${String((k % 100) + 1).padStart(5, "0")}`,
+        amount: 1000,
+        currency: "GBP",
+        captureMode: "AUTO",
+        owner: "n1",
+        ctx: { topic: "sale" },
+      });
       for (const value of steps) w({ t: "step", ts, id, value });
       w({
         t: "record",
         ts,
         id,
-        record: { paymentId: id, terminalId: "SIM00001", captureMode: "AUTO", baseAmount: 1000, tipsAmount: 0, cashbackAmount: 0, currency: "GBP", paymentSuccessful: true, status: "CAPTURED", attemptedAt: new Date(ts).toISOString(), authCode: "123456", card: { scheme: "VISA", last4: "4242" } },
+        record: {
+          paymentId: id,
+          terminalId: "SIM00001",
+          captureMode: "AUTO",
+          baseAmount: 1000,
+          tipsAmount: 0,
+          cashbackAmount: 0,
+          currency: "GBP",
+          paymentSuccessful: true,
+          status: "CAPTURED",
+          attemptedAt: new Date(ts).toISOString(),
+          authCode: "123456",
+          card: { scheme: "VISA", last4: "4242" },
+        },
       });
       w({ t: "emit", ts, id });
       w({ t: "done", ts, id });
@@ -436,7 +467,10 @@ async function journalReopen() {
   const writeMs = performance.now() - t0;
   const size = fs.statSync(j.path).size;
   // The entries written, not the file's own ident line (which epos-id the file belongs to).
-  const lines = fs.readFileSync(j.path, "utf8").split("\n").filter((l) => l && !l.startsWith('{"t":"ident"')).length;
+  const lines = fs
+    .readFileSync(j.path, "utf8")
+    .split("\n")
+    .filter((l) => l && !l.startsWith('{"t":"ident"')).length;
   const runs = [];
   for (let i = 0; i < 3; i++) {
     runs.push(await runWorker("client-worker.js", { mode: "journal-reopen", dir, eposId: identity.eposId, segmentBytes }, { timeoutMs: 30_000 }));
@@ -517,7 +551,8 @@ async function connectionLoss() {
 // ---- formatting ---------------------------------------------------------------------------------
 
 const MB = 1024 * 1024;
-const fmt = (v, d = 0) => (v === null || v === undefined || Number.isNaN(v) ? "-" : v.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d }));
+const fmt = (v, d = 0) =>
+  v === null || v === undefined || Number.isNaN(v) ? "-" : v.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
 const ratio = (a, b) => (a == null || b == null || b === 0 ? null : a / b);
 
 function cell(v, r, d) {
@@ -526,7 +561,18 @@ function cell(v, r, d) {
 }
 
 function table(rows) {
-  const header = ["client", "terms", "payments/s (xfloor)", "p50 ms (xfloor)", "p99 ms (xfloor)", "CPU ms/pay (xfloor)", "peak RSS MB (xfloor)", "sim CPU", "other CPU", "all runs/s"];
+  const header = [
+    "client",
+    "terms",
+    "payments/s (xfloor)",
+    "p50 ms (xfloor)",
+    "p99 ms (xfloor)",
+    "CPU ms/pay (xfloor)",
+    "peak RSS MB (xfloor)",
+    "sim CPU",
+    "other CPU",
+    "all runs/s",
+  ];
   const lines = [header];
   for (const r of rows) {
     if (r.na) {
@@ -569,7 +615,8 @@ async function main() {
   const prepared = await prepare();
   const notes = prepared.notes;
   const nodesReady = prepared.nodesReady && !NO_NODES;
-  if (!prepared.nodesReady) log("nodes/pac-config.js or nodes/pac-payment.js (or their dist/nodes/ modules) is missing after the build: the nodes rows are n/a");
+  if (!prepared.nodesReady)
+    log("nodes/pac-config.js or nodes/pac-payment.js (or their dist/nodes/ modules) is missing after the build: the nodes rows are n/a");
   else if (NO_NODES) naText = "n/a (skipped: --no-nodes)";
   for (const n of notes) log(n);
   const runId = Date.now().toString(36);
@@ -634,29 +681,46 @@ async function main() {
   // 3. report
   const out = [];
   out.push(`PAC benchmark: ${new Date().toISOString()}  node ${process.version}  ${os.cpus().length} CPUs  ${os.platform()}`);
-  out.push(`Same AUTO sale everywhere (amount 1000: ack, 4 notifications, RecordPayment, acknowledgement); each terminal starts its next sale when the last has its final result.`);
-  out.push(`Per run: a fresh simulator process (zero delays, 100 terminals), the client in its own process (--max-old-space-size=256), ${WARMUP_MS / 1000} s warm-up, ${WINDOW_MS / 1000} s measured; ${REPS === 1 ? "1 run per row" : `${REPS} interleaved runs per row, the table shows the best (all in the last column)`}.`);
-  out.push(`sim CPU / other CPU = the simulator's / the rest of the machine's CPU during the window (100% = one core of ${os.cpus().length}); other CPU before the run: ${bgBefore === null ? "-" : bgBefore.toFixed(0) + "%"}.`);
-  out.push(`Latency = start of the sale -> final result in the client. CPU = process.cpuUsage() of the client process (all its threads) in the window. Peak RSS = the client process's maxRSS.`);
+  out.push(
+    `Same AUTO sale everywhere (amount 1000: ack, 4 notifications, RecordPayment, acknowledgement); each terminal starts its next sale when the last has its final result.`,
+  );
+  out.push(
+    `Per run: a fresh simulator process (zero delays, 100 terminals), the client in its own process (--max-old-space-size=256), ${WARMUP_MS / 1000} s warm-up, ${WINDOW_MS / 1000} s measured; ${REPS === 1 ? "1 run per row" : `${REPS} interleaved runs per row, the table shows the best (all in the last column)`}.`,
+  );
+  out.push(
+    `sim CPU / other CPU = the simulator's / the rest of the machine's CPU during the window (100% = one core of ${os.cpus().length}); other CPU before the run: ${bgBefore === null ? "-" : bgBefore.toFixed(0) + "%"}.`,
+  );
+  out.push(
+    `Latency = start of the sale -> final result in the client. CPU = process.cpuUsage() of the client process (all its threads) in the window. Peak RSS = the client process's maxRSS.`,
+  );
   for (const n of notes) out.push(`NOTE: ${n}`);
   out.push("");
   out.push(table(rows));
   const simBound = rows.filter((r) => r.kind === "floor" && !r.error && r.simCpuPct >= 85).map((r) => r.terminals);
   if (simBound.length) {
-    out.push(`NOTE: floor at ${simBound.join(" and ")} terminal(s): the simulator used >= 85% of a core, so that floor is the simulator's limit on this machine, not the minimal client's.`);
+    out.push(
+      `NOTE: floor at ${simBound.join(" and ")} terminal(s): the simulator used >= 85% of a core, so that floor is the simulator's limit on this machine, not the minimal client's.`,
+    );
   }
   const noisy = rows.filter((r) => !r.error && !r.na && r.otherCpuPct >= 25).map((r) => `${r.kind}/${r.terminals}`);
   if (noisy.length) out.push(`NOTE: other processes used >= 25% of a core during ${noisy.join(", ")}: those numbers are disturbed.`);
-  const failing = rows.filter((r) => !r.error && !r.na && r.errors > 0).map((r) => `${r.kind}/${r.terminals} (${fmt(r.errors)}: ${(r.errorSamples || [])[0] || "?"})`);
-  if (failing.length) out.push(`NOTE: sales failed during ${failing.join(", ")}: failed sales are not counted, and their terminals paused before the next one.`);
+  const failing = rows
+    .filter((r) => !r.error && !r.na && r.errors > 0)
+    .map((r) => `${r.kind}/${r.terminals} (${fmt(r.errors)}: ${(r.errorSamples || [])[0] || "?"})`);
+  if (failing.length)
+    out.push(`NOTE: sales failed during ${failing.join(", ")}: failed sales are not counted, and their terminals paused before the next one.`);
   out.push("");
 
   const h = extra.heap;
   if (h && !h.error) {
-    out.push(`Engine heap (100 terminals, --expose-gc, heapUsed after gc): ${fmt(h.at1k.payments)} payments ${fmt(h.at1k.heapUsed / MB, 1)} MB; ` +
-      (h.mid ? `${fmt(h.mid.payments)} payments ${fmt(h.mid.heapUsed / MB, 1)} MB; ` : "") +
-      (h.atN ? `${fmt(h.atN.payments)} payments ${fmt(h.atN.heapUsed / MB, 1)} MB; growth first->last ${fmt(h.growthBytes / MB, 2)} MB` : "last checkpoint not reached") +
-      ` (${h.note}; run took ${fmt(h.elapsedMs / 1000, 1)} s; journal in memory at the end: ${h.atN ? JSON.stringify(h.atN.journal) : "-"})`);
+    out.push(
+      `Engine heap (100 terminals, --expose-gc, heapUsed after gc): ${fmt(h.at1k.payments)} payments ${fmt(h.at1k.heapUsed / MB, 1)} MB; ` +
+        (h.mid ? `${fmt(h.mid.payments)} payments ${fmt(h.mid.heapUsed / MB, 1)} MB; ` : "") +
+        (h.atN
+          ? `${fmt(h.atN.payments)} payments ${fmt(h.atN.heapUsed / MB, 1)} MB; growth first->last ${fmt(h.growthBytes / MB, 2)} MB`
+          : "last checkpoint not reached") +
+        ` (${h.note}; run took ${fmt(h.elapsedMs / 1000, 1)} s; journal in memory at the end: ${h.atN ? JSON.stringify(h.atN.journal) : "-"})`,
+    );
   } else out.push(`Engine heap: error: ${h && h.error}`);
 
   const nr = extra.nodeRed;
@@ -669,31 +733,41 @@ async function main() {
     idleAdded = wi !== null ? wi - wo : null;
     const hwo = median(nr.idle.without.map((x) => x.heapUsed));
     const hwi = nodesReady ? median(nr.idle.with.map((x) => x.heapUsed)) : null;
-    out.push(`Node-RED idle RSS (child processes, after gc, medians of ${nr.idle.without.length}): without the package ${fmt(wo / MB, 1)} MB; ` +
-      (nodesReady ? `with it (pac-config connected + pac-payment, no payments) ${fmt(wi / MB, 1)} MB; added ${fmt(idleAdded / MB, 1)} MB RSS, ${fmt((hwi - hwo) / MB, 1)} MB heapUsed` : `with it: ${naText}`) +
-      `  [RSS samples MB: without ${nr.idle.without.map((x) => fmt(x.rss / MB, 1)).join(", ")}; with ${nr.idle.with.map((x) => fmt(x.rss / MB, 1)).join(", ") || "-"}]`);
+    out.push(
+      `Node-RED idle RSS (child processes, after gc, medians of ${nr.idle.without.length}): without the package ${fmt(wo / MB, 1)} MB; ` +
+        (nodesReady
+          ? `with it (pac-config connected + pac-payment, no payments) ${fmt(wi / MB, 1)} MB; added ${fmt(idleAdded / MB, 1)} MB RSS, ${fmt((hwi - hwo) / MB, 1)} MB heapUsed`
+          : `with it: ${naText}`) +
+        `  [RSS samples MB: without ${nr.idle.without.map((x) => fmt(x.rss / MB, 1)).join(", ")}; with ${nr.idle.with.map((x) => fmt(x.rss / MB, 1)).join(", ") || "-"}]`,
+    );
     const lw = median(nr.load.without);
     const li = nodesReady ? median(nr.load.with) : null;
     loadDelta = li !== null ? li - lw : null;
     loadInRed = nodesReady ? median(nr.requireInRedMs) : null;
-    out.push(`Package load: Node-RED's require() of nodes/pac-*.js during RED.start(): ${nodesReady ? fmt(loadInRed, 1) : "n/a"} ms (median of ${nr.requireInRedMs.length}); ` +
-      `RED.start() with an empty flow ${nodesReady ? fmt(li, 0) : "n/a"} ms with the package vs ${fmt(lw, 0)} ms without: ${nodesReady ? (loadDelta >= 0 ? "+" : "") + fmt(loadDelta, 0) : "n/a"} ms (medians of ${nr.load.without.length}; ` +
-      `samples with ${nr.load.with.map((x) => fmt(x)).join("/") || "-"}, without ${nr.load.without.map((x) => fmt(x)).join("/")}); ` +
-      `require of nodes/pac-*.js in a bare fresh process (incl. ws): ${nodesReady ? fmt(median(nr.requireMs), 0) : "n/a"} ms`);
+    out.push(
+      `Package load: Node-RED's require() of nodes/pac-*.js during RED.start(): ${nodesReady ? fmt(loadInRed, 1) : "n/a"} ms (median of ${nr.requireInRedMs.length}); ` +
+        `RED.start() with an empty flow ${nodesReady ? fmt(li, 0) : "n/a"} ms with the package vs ${fmt(lw, 0)} ms without: ${nodesReady ? (loadDelta >= 0 ? "+" : "") + fmt(loadDelta, 0) : "n/a"} ms (medians of ${nr.load.without.length}; ` +
+        `samples with ${nr.load.with.map((x) => fmt(x)).join("/") || "-"}, without ${nr.load.without.map((x) => fmt(x)).join("/")}); ` +
+        `require of nodes/pac-*.js in a bare fresh process (incl. ws): ${nodesReady ? fmt(median(nr.requireMs), 0) : "n/a"} ms`,
+    );
   } else out.push(`Node-RED idle/load: error: ${nr && nr.error}`);
 
   const j = extra.journal;
   if (j && !j.error) {
-    out.push(`Journal reopen: ${fmt(j.entries)} entries (${fmt(j.entries / 8)} sales x 8), one ${fmt(j.fileBytes / MB, 1)} MB segment, written in ${fmt(j.writeMs / 1000, 1)} s; ` +
-      `Journal.open in a fresh process: ${j.reopenMs.map((x) => fmt(x)).join(" / ")} ms (median ${fmt(j.medianMs)} ms); in memory after: ${JSON.stringify(j.memory)}`);
+    out.push(
+      `Journal reopen: ${fmt(j.entries)} entries (${fmt(j.entries / 8)} sales x 8), one ${fmt(j.fileBytes / MB, 1)} MB segment, written in ${fmt(j.writeMs / 1000, 1)} s; ` +
+        `Journal.open in a fresh process: ${j.reopenMs.map((x) => fmt(x)).join(" / ")} ms (median ${fmt(j.medianMs)} ms); in memory after: ${JSON.stringify(j.memory)}`,
+    );
   } else out.push(`Journal reopen: error: ${j && j.error}`);
 
   const c = extra.connection;
   if (c && !c.error) {
     out.push(`Dead connection (heartbeatIntervalMs 1000, sim noPong): noticed after ${c.deadDetectMs.map((x) => fmt(x)).join(" / ")} ms (bound: 2 intervals)`);
-    out.push(`Restarted server (sim.suspend(), down for N ms, resume()): ` +
-      c.restart.map((r) => `down ${fmt(r.downMs)} ms -> reconnected ${fmt(r.fromResumeMs)} ms after resume (outage ${fmt(r.outageMs)} ms)`).join("; ") +
-      ` (reconnect backoff 1 s doubling, jitter 30%)`);
+    out.push(
+      `Restarted server (sim.suspend(), down for N ms, resume()): ` +
+        c.restart.map((r) => `down ${fmt(r.downMs)} ms -> reconnected ${fmt(r.fromResumeMs)} ms after resume (outage ${fmt(r.outageMs)} ms)`).join("; ") +
+        ` (reconnect backoff 1 s doubling, jitter 30%)`,
+    );
   } else out.push(`Connection loss: error: ${c && c.error}`);
   out.push("");
 
@@ -713,24 +787,47 @@ async function main() {
   }
   for (const n of [10, 100]) {
     const x = nodesReady ? rel("nodes", n) : null;
-    target(`nodes >= 0.25x floor payments/s at ${n} terminals`, x === null ? null : x >= 0.25, nodesReady ? (x === null ? "no data" : `${x.toFixed(2)}x`) : naText, !nodesReady);
+    target(
+      `nodes >= 0.25x floor payments/s at ${n} terminals`,
+      x === null ? null : x >= 0.25,
+      nodesReady ? (x === null ? "no data" : `${x.toFixed(2)}x`) : naText,
+      !nodesReady,
+    );
   }
   {
     const r = get("nodes", 100);
     const f = get("floor", 100);
     const x = r && f ? r.p99Ms / f.p99Ms : null;
-    target(`nodes p99 at 100 terminals <= 3x floor's`, x === null ? null : x <= 3, x === null ? (nodesReady ? "no data" : naText) : `${fmt(r.p99Ms, 1)} ms vs ${fmt(f.p99Ms, 1)} ms = ${x.toFixed(2)}x`, !nodesReady);
+    target(
+      `nodes p99 at 100 terminals <= 3x floor's`,
+      x === null ? null : x <= 3,
+      x === null ? (nodesReady ? "no data" : naText) : `${fmt(r.p99Ms, 1)} ms vs ${fmt(f.p99Ms, 1)} ms = ${x.toFixed(2)}x`,
+      !nodesReady,
+    );
   }
   for (const kind of ["engine", "nodes"]) {
     const a = get(kind, 10);
     const b = get(kind, 100);
     const skipped = kind === "nodes" && !nodesReady;
-    target(`${kind} payments/s at 100 terminals >= at 10`, a && b ? b.perSec >= a.perSec : null, a && b ? `${fmt(b.perSec)} vs ${fmt(a.perSec)}` : skipped ? naText : "no data", skipped);
+    target(
+      `${kind} payments/s at 100 terminals >= at 10`,
+      a && b ? b.perSec >= a.perSec : null,
+      a && b ? `${fmt(b.perSec)} vs ${fmt(a.perSec)}` : skipped ? naText : "no data",
+      skipped,
+    );
   }
-  target(`Node-RED idle RSS added by the package <= 10 MB`, idleAdded === null ? null : idleAdded <= 10 * MB, idleAdded === null ? (nodesReady ? "no data" : naText) : `${fmt(idleAdded / MB, 1)} MB`, !nodesReady);
+  target(
+    `Node-RED idle RSS added by the package <= 10 MB`,
+    idleAdded === null ? null : idleAdded <= 10 * MB,
+    idleAdded === null ? (nodesReady ? "no data" : naText) : `${fmt(idleAdded / MB, 1)} MB`,
+    !nodesReady,
+  );
   {
     const g = h && !h.error && h.atN ? h.growthBytes : null;
-    const label = h && !h.error && h.target !== HEAP_TARGET ? `heap growth ${fmt(h.target)} vs ${fmt(HEAP_BASE)} payments <= 5 MB (scaled down from 50,000)` : "heap growth 50,000 vs 1,000 payments <= 5 MB";
+    const label =
+      h && !h.error && h.target !== HEAP_TARGET
+        ? `heap growth ${fmt(h.target)} vs ${fmt(HEAP_BASE)} payments <= 5 MB (scaled down from 50,000)`
+        : "heap growth 50,000 vs 1,000 payments <= 5 MB";
     target(label, g === null ? null : g <= 5 * MB, g === null ? "no data" : `${fmt(g / MB, 2)} MB`);
   }
   target(
@@ -745,7 +842,9 @@ async function main() {
     target(
       `journal reopen (100,000 entries) <= 1 s`,
       j && !j.error ? whole && j.medianMs <= 1000 : null,
-      j && !j.error ? `${fmt(j.medianMs)} ms${whole ? "" : `; but ${fmt(j.lines)} of ${fmt(j.entries)} lines in the file, ${j.skippedLines} skipped on reopen`}` : "no data",
+      j && !j.error
+        ? `${fmt(j.medianMs)} ms${whole ? "" : `; but ${fmt(j.lines)} of ${fmt(j.entries)} lines in the file, ${j.skippedLines} skipped on reopen`}`
+        : "no data",
     );
   }
   for (const t of targets) out.push(`${t.pass === null ? "N/A " : t.pass ? "PASS" : "FAIL"}  ${t.name}: ${t.detail}`);
@@ -769,9 +868,16 @@ async function main() {
       const f = r.floor;
       return {
         ...r,
-        ratioToFloor: f && !r.error && !r.na
-          ? { perSec: ratio(r.perSec, f.perSec), p50Ms: ratio(r.p50Ms, f.p50Ms), p99Ms: ratio(r.p99Ms, f.p99Ms), cpuMsPerPayment: ratio(r.cpuMsPerPayment, f.cpuMsPerPayment), peakRss: ratio(r.peakRss, f.peakRss) }
-          : null,
+        ratioToFloor:
+          f && !r.error && !r.na
+            ? {
+                perSec: ratio(r.perSec, f.perSec),
+                p50Ms: ratio(r.p50Ms, f.p50Ms),
+                p99Ms: ratio(r.p99Ms, f.p99Ms),
+                cpuMsPerPayment: ratio(r.cpuMsPerPayment, f.cpuMsPerPayment),
+                peakRss: ratio(r.peakRss, f.peakRss),
+              }
+            : null,
       };
     }),
     extra,

@@ -41,9 +41,7 @@ async function main() {
     pingIntervalMs: 0,
   });
   sim.on("internalError", (e) => process.stderr.write(`[sim] internal error: ${e.message}\n`));
-  process.stdout.write(
-    JSON.stringify({ url: sim.url, accountName: sim.credentials.accountName, apiKey: sim.credentials.apiKey, pid: process.pid }) + "\n",
-  );
+  process.stdout.write(JSON.stringify({ url: sim.url, accountName: sim.credentials.accountName, apiKey: sim.credentials.apiKey, pid: process.pid }) + "\n");
   const rl = readline.createInterface({ input: process.stdin });
   rl.on("line", (line) => {
     const cmd = line.trim();

@@ -139,7 +139,13 @@ function npmEnv() {
 }
 
 const oneLine = (text, n = 200) => String(text).replace(/\s+/g, " ").trim().slice(0, n);
-const tail = (text, n = 15) => String(text).trim().split("\n").filter((l) => !/Unknown user config/.test(l)).slice(-n).join("\n");
+const tail = (text, n = 15) =>
+  String(text)
+    .trim()
+    .split("\n")
+    .filter((l) => !/Unknown user config/.test(l))
+    .slice(-n)
+    .join("\n");
 
 async function npm(argv, cwd, timeoutMs) {
   const r = await run(npmBin, argv, { cwd, env: npmEnv(), timeoutMs });
@@ -250,9 +256,22 @@ function checkContents(files, stageNodesHtml) {
   if (!files.some((f) => f.startsWith("nodes/locales/"))) missing.push("nodes/locales/**");
   // every compiled module ships with its declaration file
   for (const f of files) if (/^dist\/.*\.js$/.test(f) && !have.has(f.replace(/\.js$/, ".d.ts"))) missing.push(f.replace(/\.js$/, ".d.ts"));
-  const allowed = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^CHANGELOG\.md$/, /^dist\/.+\.(js|d\.ts)$/, /^nodes\/pac-[a-z-]+\.(js|html)$/, /^nodes\/icons\/[^/]+\.(svg|png)$/, /^nodes\/locales\/[^/]+\/[^/]+\.(json|html)$/, /^examples\/[^/]+\.json$/];
+  const allowed = [
+    /^package\.json$/,
+    /^README\.md$/,
+    /^LICENSE$/,
+    /^CHANGELOG\.md$/,
+    /^dist\/.+\.(js|d\.ts)$/,
+    /^nodes\/pac-[a-z-]+\.(js|html)$/,
+    /^nodes\/icons\/[^/]+\.(svg|png)$/,
+    /^nodes\/locales\/[^/]+\/[^/]+\.(json|html)$/,
+    /^examples\/[^/]+\.json$/,
+  ];
   const extra = files.filter((f) => !allowed.some((re) => re.test(f)));
-  assert(!missing.length && !extra.length, [missing.length ? `missing: ${missing.join(", ")}` : "", extra.length ? `unexpected: ${extra.join(", ")}` : ""].filter(Boolean).join("; "));
+  assert(
+    !missing.length && !extra.length,
+    [missing.length ? `missing: ${missing.join(", ")}` : "", extra.length ? `unexpected: ${extra.join(", ")}` : ""].filter(Boolean).join("; "),
+  );
 }
 
 function iconsInHtml() {
@@ -362,18 +381,24 @@ function flowsFor(installedPkg) {
   return { flows, exampleSale };
 }
 
-async function nodeRedTarget(col, { tmp, tarball, version, nodeBin, red, label }) {
+async function nodeRedTarget(col, { tmp, tarball, nodeBin, red, label }) {
   const modName = pkg.name;
   const types = Object.keys(pkg["node-red"].nodes);
   const userDir = path.join(tmp, `userdir-${label}`);
   const logFile = path.join(tmp, `node-red-${label}.log`);
   fs.mkdirSync(userDir, { recursive: true });
-  fs.writeFileSync(path.join(userDir, "package.json"), JSON.stringify({ name: "node-red-project", description: "compat", version: "0.0.1", private: true }, null, 2));
+  fs.writeFileSync(
+    path.join(userDir, "package.json"),
+    JSON.stringify({ name: "node-red-project", description: "compat", version: "0.0.1", private: true }, null, 2),
+  );
 
-  if (!(await check(col, "install tarball in userDir", async () => {
-    await npm(["install", tarball, "--omit=dev", "--loglevel=error"], userDir, 5 * 60_000);
-    return "";
-  }))) return;
+  if (
+    !(await check(col, "install tarball in userDir", async () => {
+      await npm(["install", tarball, "--omit=dev", "--loglevel=error"], userDir, 5 * 60_000);
+      return "";
+    }))
+  )
+    return;
 
   const installedPkg = path.join(userDir, "node_modules", ...modName.split("/"));
   const { flows, exampleSale } = flowsFor(installedPkg);
@@ -434,7 +459,10 @@ async function nodeRedTarget(col, { tmp, tarball, version, nodeBin, red, label }
     });
 
     await check(col, "examples in library", async () => {
-      const expected = fs.readdirSync(path.join(installedPkg, "examples")).filter((f) => f.endsWith(".json")).map((f) => f.replace(/\.json$/, ""));
+      const expected = fs
+        .readdirSync(path.join(installedPkg, "examples"))
+        .filter((f) => f.endsWith(".json"))
+        .map((f) => f.replace(/\.json$/, ""));
       // the runtime library id is "examples" (editor: Import → Examples)
       const r = await http(`${base}/library/examples/flows/${modName}`);
       assert(r.status === 200 && Array.isArray(r.json), `GET /library/examples/flows/${modName} → ${r.status} ${oneLine(r.text, 120)}`);
@@ -464,7 +492,8 @@ async function nodeRedTarget(col, { tmp, tarball, version, nodeBin, red, label }
       for (const icon of icons) {
         const file = path.join(installedPkg, "nodes", "icons", icon);
         const i = await http(`${base}/icons/${modName}/${icon}`, { accept: "*/*" });
-        if (i.status !== 200 || !fs.existsSync(file) || i.text !== fs.readFileSync(file, "utf8")) problems.push(`icon ${icon} → ${i.status}, not the shipped file`);
+        if (i.status !== 200 || !fs.existsSync(file) || i.text !== fs.readFileSync(file, "utf8"))
+          problems.push(`icon ${icon} → ${i.status}, not the shipped file`);
       }
       assert(!problems.length, problems.join("; "));
       return `${icons.size} icons`;
@@ -486,26 +515,38 @@ async function nodeRedTarget(col, { tmp, tarball, version, nodeBin, red, label }
     }
 
     await check(col, "sale 1250 approved (compat flow)", () =>
-      sale(`${base}/compat/sale?amount=1250`, (r) => {
-        const p = r.json || {};
-        assert(p.status === "CAPTURED" && p.amount === 1250 && p.paymentId, `payload ${oneLine(r.text)}`);
-        return `${p.status} ${p.paymentId}`;
-      }, 200),
+      sale(
+        `${base}/compat/sale?amount=1250`,
+        (r) => {
+          const p = r.json || {};
+          assert(p.status === "CAPTURED" && p.amount === 1250 && p.paymentId, `payload ${oneLine(r.text)}`);
+          return `${p.status} ${p.paymentId}`;
+        },
+        200,
+      ),
     );
 
     await check(col, "sale 1201 declined → output 2", () =>
-      sale(`${base}/compat/sale?amount=1201`, (r) => {
-        assert(r.json && r.json.status === "DECLINED", `payload ${oneLine(r.text)}`);
-        return "402 DECLINED";
-      }, 402),
+      sale(
+        `${base}/compat/sale?amount=1201`,
+        (r) => {
+          assert(r.json && r.json.status === "DECLINED", `payload ${oneLine(r.text)}`);
+          return "402 DECLINED";
+        },
+        402,
+      ),
     );
 
     if (exampleSale) {
       await check(col, "sale 1250 via shop-counter example", () =>
-        sale(`${base}${exampleSale}?amount=1250`, (r) => {
-          assert(/12\.50/.test(r.text), `receipt without 12.50: ${oneLine(r.text)}`);
-          return `${exampleSale} → receipt`;
-        }, 200),
+        sale(
+          `${base}${exampleSale}?amount=1250`,
+          (r) => {
+            assert(/12\.50/.test(r.text), `receipt without 12.50: ${oneLine(r.text)}`);
+            return `${exampleSale} → receipt`;
+          },
+          200,
+        ),
       );
     } else {
       skip(col, "sale 1250 via shop-counter example", "examples/shop-counter.json has no GET http in");
@@ -519,13 +560,24 @@ async function nodeRedTarget(col, { tmp, tarball, version, nodeBin, red, label }
       const id = "c0a7f100000000cc";
       const cur = await http(`${base}/flows`);
       assert(cur.status === 200 && Array.isArray(cur.json), `GET /flows → ${cur.status}`);
-      const config = { id, type: "pac-config", name: "export check", environment: "custom", url: "ws://127.0.0.1:9", eposId: "export-check", softwareHouseId: "shopflow-compat", resellerId: "", requestTimeout: 30, credentials: { accountName: "compat-account", apiKey: secret } };
+      const config = {
+        id,
+        type: "pac-config",
+        name: "export check",
+        environment: "custom",
+        url: "ws://127.0.0.1:9",
+        eposId: "export-check",
+        softwareHouseId: "shopflow-compat",
+        resellerId: "",
+        requestTimeout: 30,
+        credentials: { accountName: "compat-account", apiKey: secret },
+      };
       const before = (output.match(/Started modified nodes/g) || []).length;
       const dep = await http(`${base}/flows`, { method: "POST", body: [...cur.json, config], headers: { "Node-RED-Deployment-Type": "nodes" } });
       assert(dep.status === 200 || dep.status === 204, `POST /flows → ${dep.status} ${oneLine(dep.text)}`);
       // the deploy answers before the modified nodes have started (stopping Node-RED 3.1 meanwhile throws)
-      for (const deadline = Date.now() + 15_000; (output.match(/Started modified nodes/g) || []).length === before; ) {
-        assert(Date.now() < deadline, "no \"Started modified nodes\" within 15 s of the deploy");
+      for (const deadline = Date.now() + 15_000; (output.match(/Started modified nodes/g) || []).length === before;) {
+        assert(Date.now() < deadline, 'no "Started modified nodes" within 15 s of the deploy');
         await delay(100);
       }
       const after = await http(`${base}/flows`);
@@ -536,7 +588,10 @@ async function nodeRedTarget(col, { tmp, tarball, version, nodeBin, red, label }
       const credFile = path.join(userDir, "flows_cred.json");
       assert(fs.existsSync(credFile) && fs.readFileSync(credFile, "utf8").includes(secret), "apiKey not stored in flows_cred.json");
       const cred = await http(`${base}/credentials/pac-config/${id}`);
-      assert(cred.status === 200 && cred.json && cred.json.accountName === "compat-account" && cred.json.has_apiKey === true && !cred.text.includes(secret), `GET /credentials/pac-config/${id} → ${cred.status} ${oneLine(cred.text)}`);
+      assert(
+        cred.status === 200 && cred.json && cred.json.accountName === "compat-account" && cred.json.has_apiKey === true && !cred.text.includes(secret),
+        `GET /credentials/pac-config/${id} → ${cred.status} ${oneLine(cred.text)}`,
+      );
       return "apiKey only in flows_cred.json";
     });
 
@@ -581,7 +636,26 @@ async function engineTarget(col, dir, nodeBin, withTypes) {
     await check(col, ".d.ts: TypeScript consumer compiles", async () => {
       const tsc = require.resolve("typescript/bin/tsc", { paths: [root] });
       const typeRoots = path.join(root, "node_modules", "@types");
-      const r = await run(process.execPath, [tsc, "--noEmit", "--strict", "--target", "ES2022", "--module", "commonjs", "--moduleResolution", "node", "--types", "node", "--typeRoots", typeRoots, "consumer.ts"], { cwd: dir, timeoutMs: 120_000 });
+      const r = await run(
+        process.execPath,
+        [
+          tsc,
+          "--noEmit",
+          "--strict",
+          "--target",
+          "ES2022",
+          "--module",
+          "commonjs",
+          "--moduleResolution",
+          "node",
+          "--types",
+          "node",
+          "--typeRoots",
+          typeRoots,
+          "consumer.ts",
+        ],
+        { cwd: dir, timeoutMs: 120_000 },
+      );
       assert(r.code === 0, `tsc exit ${r.code}:\n${tail(r.out)}`);
       return "tsc --strict ok";
     });
@@ -597,7 +671,11 @@ function printTable() {
   const body = rows.map((name) => [name, ...columns.map((c) => (c.checks.has(name) ? (c.checks.get(name).ok ? "pass" : "FAIL") : "·"))]);
   body.push(["time", ...columns.map((c) => secs(c.ms))]);
   const widths = head.map((_, i) => Math.max(...[head, ...body].map((r) => String(r[i]).length)));
-  const line = (r) => r.map((cell, i) => String(cell).padEnd(widths[i])).join("  ").trimEnd();
+  const line = (r) =>
+    r
+      .map((cell, i) => String(cell).padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
   console.log("");
   for (const c of columns) console.log(`${c.title.padEnd(Math.max(...columns.map((x) => x.title.length)))}  ${c.desc}`);
   console.log("");
@@ -653,7 +731,11 @@ async function main() {
     const red = await t.redP;
     const n22 = t.node === "22" ? await node22P : null;
     const nodeVersion = t.node === "22" ? (n22 && n22.version) || "v22?" : process.version;
-    const col = column(t.id, `NR ${typeof version === "string" ? version : "?"}`, `Node-RED ${typeof version === "string" ? version : "?"} (${t.what}) on Node ${nodeVersion}`);
+    const col = column(
+      t.id,
+      `NR ${typeof version === "string" ? version : "?"}`,
+      `Node-RED ${typeof version === "string" ? version : "?"} (${t.what}) on Node ${nodeVersion}`,
+    );
     const ok = await check(col, "install Node-RED (+ node 22)", async () => {
       if (version.err) throw version.err;
       if (red.err) throw red.err;
@@ -676,7 +758,13 @@ async function main() {
     const c20 = column("engine20", `engine n${process.versions.node.split(".")[0]}`, `engine without Node-RED on Node ${process.version}`);
     const c22 = column("engine22", "engine n22", `engine without Node-RED on Node ${(n22 && n22.version) || "22 (not found)"}`);
     const nMin = node18P ? await node18P : null;
-    const cMin = node18P ? column("engineMin", `engine n${engineMin[1]}`, `engine without Node-RED on Node ${(nMin && nMin.version) || `${engineMin[1]} (not found)`} (lowest in engines.node)`) : null;
+    const cMin = node18P
+      ? column(
+          "engineMin",
+          `engine n${engineMin[1]}`,
+          `engine without Node-RED on Node ${(nMin && nMin.version) || `${engineMin[1]} (not found)`} (lowest in engines.node)`,
+        )
+      : null;
     log("engine without Node-RED");
     const setupOk = await check(c20, "install tarball in fresh dir", async () => {
       if (dir.err) throw dir.err;
@@ -684,7 +772,10 @@ async function main() {
     if (setupOk) {
       await engineTarget(c20, dir, process.execPath, true);
       c20.ms = Date.now() - t0;
-      for (const [col, np] of [[c22, n22], [cMin, nMin]]) {
+      for (const [col, np] of [
+        [c22, n22],
+        [cMin, nMin],
+      ]) {
         if (!col) continue;
         const t1 = Date.now();
         if (np && !np.err) await engineTarget(col, dir, np.bin, false);

@@ -86,7 +86,7 @@ child.stdout.on("data", (chunk) => {
         "   (amounts ending 01 decline, 02 ask for a signature, 05 chip and PIN)",
         ...virtualTerminals().map((vt) => ` Virtual terminal:  ${base}/pac/vt/${encodeURIComponent(vt.id)}/${vt.label}`),
         "   (play the customer: switch Automatic off, then tap, insert, enter the PIN…)",
-        " Dojo sidebar:      the editor's sidebar, tab \"Dojo\" (connection, terminals, payments)",
+        ' Dojo sidebar:      the editor\'s sidebar, tab "Dojo" (connection, terminals, payments)',
         " Stop:              Ctrl-C",
         "──────────────────────────────────────────────────────────────",
         "",
@@ -105,4 +105,4 @@ function stop(signal) {
 }
 process.on("SIGINT", () => stop("SIGINT"));
 process.on("SIGTERM", () => stop("SIGTERM"));
-child.on("exit", (code, signal) => process.exit(signal ? 0 : code ?? 0));
+child.on("exit", (code, signal) => process.exit(signal ? 0 : (code ?? 0)));

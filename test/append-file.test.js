@@ -23,7 +23,9 @@ describe("append file (the journal's group commit)", function () {
     await Promise.resolve();
     lines(f.path).should.have.length(50);
     await Promise.all(done);
-    lines(f.path).map((l) => JSON.parse(l).n).should.eql([...Array(50).keys()]);
+    lines(f.path)
+      .map((l) => JSON.parse(l).n)
+      .should.eql([...Array(50).keys()]);
     await f.close();
   });
 
@@ -54,7 +56,9 @@ describe("append file (the journal's group commit)", function () {
     await Promise.all(rest);
     f.syncMode.should.equal("thread");
     await f.close();
-    lines(f.path).map((l) => JSON.parse(l).n).should.eql([...Array(21).keys()]);
+    lines(f.path)
+      .map((l) => JSON.parse(l).n)
+      .should.eql([...Array(21).keys()]);
   });
 
   it("writes over zeros written ahead, growing the file in steps, and cuts them off on close", async () => {

@@ -56,7 +56,10 @@ describe("client against the simulator (strict mode)", function () {
       (await client.getPayment(ack.paymentId)).status.should.equal("REVERSED");
       client.journal.get(ack.paymentId).status.should.equal("REVERSED");
       const cancels = sim.stats.requests.CancelPayment;
-      const again = await client.cancelPayment(ack.paymentId).then(() => null, (e) => e);
+      const again = await client.cancelPayment(ack.paymentId).then(
+        () => null,
+        (e) => e,
+      );
       again.code.should.equal("INVALID_STATE");
       again.message.should.match(/already ended REVERSED/);
       sim.stats.requests.CancelPayment.should.equal(cancels);
@@ -66,12 +69,22 @@ describe("client against the simulator (strict mode)", function () {
       const a = await sale(client, 5000, { captureMode: "MANUAL" });
       const b = await sale(client, 6000, { captureMode: "MANUAL" });
       sim.faults.set({ dropBeforeResponse: "CapturePayment" });
-      (await client.capturePayment(a.ack.paymentId, 4000).then(() => null, (e) => e)).code.should.equal("CONNECTION_LOST");
+      (
+        await client.capturePayment(a.ack.paymentId, 4000).then(
+          () => null,
+          (e) => e,
+        )
+      ).code.should.equal("CONNECTION_LOST");
       await connected(client);
       await until(() => client.journal.get(a.ack.paymentId).status === "CAPTURED", "the capture learnt after the reconnect", 3000);
       client.journal.get(a.ack.paymentId).amount.should.equal(4000);
       sim.faults.set({ dropBeforeResponse: "CancelPayment" });
-      (await client.cancelPayment(b.ack.paymentId).then(() => null, (e) => e)).code.should.equal("CONNECTION_LOST");
+      (
+        await client.cancelPayment(b.ack.paymentId).then(
+          () => null,
+          (e) => e,
+        )
+      ).code.should.equal("CONNECTION_LOST");
       await connected(client);
       await until(() => client.journal.get(b.ack.paymentId).status === "REVERSED", "the reversal learnt after the reconnect", 3000);
     });
@@ -336,7 +349,9 @@ describe("client against the simulator (strict mode)", function () {
       checkUrl("ws://pac.example.invalid/pac", true).hostname.should.equal("pac.example.invalid");
       checkUrl("ws://127.0.0.1:9/pac", false).hostname.should.equal("127.0.0.1");
       checkUrl("wss://api.dojo.tech/ws/v2/pac/epos", false).protocol.should.equal("wss:");
-      (() => new ManagedConnection({ url: "ws://10.1.2.3/x", accountName: "a", apiKey: "b", eposId: "e", softwareHouseId: "s" })).should.throw({ code: "INSECURE_URL" });
+      (() => new ManagedConnection({ url: "ws://10.1.2.3/x", accountName: "a", apiKey: "b", eposId: "e", softwareHouseId: "s" })).should.throw({
+        code: "INSECURE_URL",
+      });
     });
 
     it("rejects pending requests with CONNECTION_LOST, and Create* with OUTCOME_UNKNOWN", async () => {
@@ -383,7 +398,9 @@ describe("client against the simulator (strict mode)", function () {
       await presented;
       steps(client).should.have.length(0); // not at once: a quick sale would not need it
       await delay(150);
-      steps(client).map((e) => [e.id, e.value]).should.eql([[paymentId, "PRESENT_CARD"]]);
+      steps(client)
+        .map((e) => [e.id, e.value])
+        .should.eql([[paymentId, "PRESENT_CARD"]]);
       client.journal.get(paymentId).lastStep.should.equal("PRESENT_CARD");
     });
 
@@ -400,8 +417,15 @@ describe("client against the simulator (strict mode)", function () {
       await stepped;
       const path = client.journal.path;
       await client.close();
-      const lines = require("fs").readFileSync(path, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
-      lines.filter((e) => e.t === "step").map((e) => e.id).should.eql([paymentId]);
+      const lines = require("fs")
+        .readFileSync(path, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
+      lines
+        .filter((e) => e.t === "step")
+        .map((e) => e.id)
+        .should.eql([paymentId]);
     });
   });
 
@@ -460,7 +484,10 @@ describe("client against the simulator (strict mode)", function () {
       // Not handed over yet: offered again after the next restart; handed over once, never again.
       await second.close();
       const third = await openClient(sim, { journalDir });
-      third.undelivered().map((o) => o.paymentId).should.eql(["resume-1"]);
+      third
+        .undelivered()
+        .map((o) => o.paymentId)
+        .should.eql(["resume-1"]);
       let handed = 0;
       const receiver = { outcome: () => (handed++, "taken") };
       third.outbox.claim("node-7", receiver);
@@ -512,7 +539,10 @@ describe("client against the simulator (strict mode)", function () {
       await delay(400);
       records.length.should.equal(0);
       outcomes.length.should.equal(0);
-      second.undelivered().map((o) => o.paymentId).should.eql(["crash-ack"]);
+      second
+        .undelivered()
+        .map((o) => o.paymentId)
+        .should.eql(["crash-ack"]);
       sim.stats.recordsAcked.should.be.aboveOrEqual(1);
     });
 
@@ -556,7 +586,10 @@ describe("client against the simulator (strict mode)", function () {
       sim.sendRaw("till-1", JSON.stringify({ hello: "world" }));
       sim.sendRaw("till-1", JSON.stringify({ jsonrpc: "2.0", id: 99999, result: { ok: true } }));
       sim.sendRaw("till-1", JSON.stringify({ jsonrpc: "2.0", method: "TerminalNotification", params: { x: "y".repeat(5000) } }));
-      sim.sendRaw("till-1", '{"jsonrpc":"2.0","id":5,"method":"RecordPayment","params":{"paymentId":"evil","__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}}');
+      sim.sendRaw(
+        "till-1",
+        '{"jsonrpc":"2.0","id":5,"method":"RecordPayment","params":{"paymentId":"evil","__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}}',
+      );
       const unknown = waitFor(sim, "frameIn", (f) => f.text.includes('"id":77'), 2000);
       sim.sendRaw("till-1", JSON.stringify({ jsonrpc: "2.0", id: 77, method: "NoSuchMethod", params: {} }));
       JSON.parse((await unknown).text).result.code.should.equal(-32601);
@@ -580,4 +613,3 @@ describe("client against the simulator (strict mode)", function () {
     });
   });
 });
-

@@ -76,18 +76,53 @@ const CONTRACT = {
 
 /** Node types of Node-RED's own palette that the examples may use. */
 const CORE_TYPES = new Set([
-  "tab", "comment", "inject", "debug", "function", "change", "switch", "template", "catch", "status",
-  "complete", "link in", "link out", "link call", "junction", "group", "delay", "trigger", "json",
-  "http in", "http response", "http request", "split", "join", "sort", "batch", "range", "exec",
-  "filter", "rbe", "csv", "html", "xml", "yaml",
+  "tab",
+  "comment",
+  "inject",
+  "debug",
+  "function",
+  "change",
+  "switch",
+  "template",
+  "catch",
+  "status",
+  "complete",
+  "link in",
+  "link out",
+  "link call",
+  "junction",
+  "group",
+  "delay",
+  "trigger",
+  "json",
+  "http in",
+  "http response",
+  "http request",
+  "split",
+  "join",
+  "sort",
+  "batch",
+  "range",
+  "exec",
+  "filter",
+  "rbe",
+  "csv",
+  "html",
+  "xml",
+  "yaml",
 ]);
 
 /** Properties every exported flow node may have besides its defaults. */
 const BASE_PROPS = new Set(["id", "type", "z", "g", "d", "x", "y", "w", "h", "wires", "l", "info"]);
 
 const EXPECTED_EXAMPLES = [
-  "01-card-payment.json", "02-refund.json", "03-pre-auth-capture.json", "04-cancel.json",
-  "05-events.json", "06-status.json", "shop-counter.json",
+  "01-card-payment.json",
+  "02-refund.json",
+  "03-pre-auth-capture.json",
+  "04-cancel.json",
+  "05-events.json",
+  "06-status.json",
+  "shop-counter.json",
 ];
 
 // ---- helpers -------------------------------------------------------------------------------
@@ -113,7 +148,7 @@ function javascriptBlocks(html) {
 }
 
 function scriptBlocks(html, attr) {
-  const re = new RegExp("<script type=\"text/html\" " + attr + "=\"([^\"]+)\">([\\s\\S]*?)</script>", "g");
+  const re = new RegExp('<script type="text/html" ' + attr + '="([^"]+)">([\\s\\S]*?)</script>', "g");
   const blocks = [];
   let m;
   while ((m = re.exec(html)) !== null) {
@@ -237,7 +272,10 @@ function isValid(def, prop, value, node) {
 }
 
 function htmlFiles() {
-  return fs.readdirSync(NODES).filter((f) => /^pac-.*\.html$/.test(f)).sort();
+  return fs
+    .readdirSync(NODES)
+    .filter((f) => /^pac-.*\.html$/.test(f))
+    .sort();
 }
 
 // ---- node definitions and edit dialogs -------------------------------------------------------
@@ -314,10 +352,13 @@ describe("editor files", function () {
 
       it("has no hard-coded UI text in the edit template", function () {
         const body = scriptBlocks(html, "data-template-name")[0].body;
-        const text = body.replace(/<[^>]*>/g, "").replace(/&nbsp;/g, "").trim();
+        const text = body
+          .replace(/<[^>]*>/g, "")
+          .replace(/&nbsp;/g, "")
+          .trim();
         text.should.equal("", "text outside data-i18n: " + text);
-        body.should.not.match(/\splaceholder=/, "use data-i18n=\"[placeholder]…\"");
-        body.should.not.match(/\stitle=/, "use data-i18n=\"[title]…\"");
+        body.should.not.match(/\splaceholder=/, 'use data-i18n="[placeholder]…"');
+        body.should.not.match(/\stitle=/, 'use data-i18n="[title]…"');
       });
 
       it("gives labels, palette label and port labels from the catalog", function () {
@@ -390,7 +431,7 @@ describe("editor files", function () {
         }
         if (def.outputs > 1) {
           const ports = section("Outputs").match(/<ol class="node-ports">([\s\S]*?)<\/ol>/);
-          should.exist(ports, "several outputs are described in <ol class=\"node-ports\">");
+          should.exist(ports, 'several outputs are described in <ol class="node-ports">');
           (ports[1].match(/<li>/g) || []).length.should.equal(def.outputs);
         }
         section("References").should.match(/<a href="https:\/\/[^"]+">/);
@@ -429,23 +470,23 @@ describe("editor files", function () {
         const body = scriptBlocks(html, "data-template-name")[0].body;
         const prefix = def.category === "config" ? "node-config-input-" : "node-input-";
         const other = def.category === "config" ? "node-input-" : "node-config-input-";
-        body.should.not.match(new RegExp("id=\"" + other), "wrong id prefix for this kind of node");
+        body.should.not.match(new RegExp('id="' + other), "wrong id prefix for this kind of node");
         for (const prop of contract.defaults) {
           if (contract.checkboxes && contract.checkboxes[prop]) {
             continue;
           }
-          body.should.match(new RegExp("id=\"" + prefix + prop + "\""), prop);
+          body.should.match(new RegExp('id="' + prefix + prop + '"'), prop);
         }
         for (const [prop, values] of Object.entries(contract.selects)) {
-          const select = body.match(new RegExp("<select id=\"" + prefix + prop + "\"[^>]*>([\\s\\S]*?)</select>"));
+          const select = body.match(new RegExp('<select id="' + prefix + prop + '"[^>]*>([\\s\\S]*?)</select>'));
           should.exist(select, prop + " is a select");
           const options = (select[1].match(/<option value="([^"]*)"/g) || []).map((o) => o.replace(/^<option value="|"$/g, ""));
           options.should.eql(values, prop);
         }
         for (const [prop, values] of Object.entries(contract.checkboxes || {})) {
-          body.should.not.match(new RegExp("id=\"" + prefix + prop + "\""), prop + " is edited as checkboxes");
+          body.should.not.match(new RegExp('id="' + prefix + prop + '"'), prop + " is edited as checkboxes");
           for (const v of values) {
-            body.should.match(new RegExp("<input type=\"checkbox\" id=\"[^\"]*-" + v + "\""), prop + ": " + v);
+            body.should.match(new RegExp('<input type="checkbox" id="[^"]*-' + v + '"'), prop + ": " + v);
           }
         }
       });
@@ -504,17 +545,35 @@ describe("editor files", function () {
       js("pac-config").should.match(/url: "pac\/test-connection"/);
       // every problem the endpoint reports has a message
       const catalog = JSON.parse(read(path.join(LOCALES, "pac-config.json")))["pac-config"];
-      for (const problem of ["config", "no-saved-credentials", "url", "auth", "handshake", "http", "unreachable", "tls", "timeout", "displaced", "in-use", "not-deployed", "error"]) {
+      for (const problem of [
+        "config",
+        "no-saved-credentials",
+        "url",
+        "auth",
+        "handshake",
+        "http",
+        "unreachable",
+        "tls",
+        "timeout",
+        "displaced",
+        "in-use",
+        "not-deployed",
+        "error",
+      ]) {
         catalog.test.problem.should.have.property(problem);
         if (problem !== "error") {
-          js("pac-config").includes('case "' + problem + '"').should.be.true(problem + " has no message");
+          js("pac-config")
+            .includes('case "' + problem + '"')
+            .should.be.true(problem + " has no message");
         }
       }
     });
 
     it("pac-config: an Open virtual terminal link in the simulator rows, opening a new window", function () {
       const body = template("pac-config");
-      body.should.match(/<div class="form-row pac-config-row-simulator">\s*<label>&nbsp;<\/label>\s*<a id="pac-config-vt-link" class="red-ui-button" href="#" target="_blank" rel="noopener">/);
+      body.should.match(
+        /<div class="form-row pac-config-row-simulator">\s*<label>&nbsp;<\/label>\s*<a id="pac-config-vt-link" class="red-ui-button" href="#" target="_blank" rel="noopener">/,
+      );
     });
 
     it("pac-config: the sidebar names every status pac/status reports; a refused sale shows why, in red like a rejected one", function () {
@@ -717,7 +776,12 @@ describe("editor files", function () {
   // ---- examples ------------------------------------------------------------------------------
 
   describe("examples", function () {
-    const files = fs.existsSync(EXAMPLES) ? fs.readdirSync(EXAMPLES).filter((f) => f.endsWith(".json")).sort() : [];
+    const files = fs.existsSync(EXAMPLES)
+      ? fs
+          .readdirSync(EXAMPLES)
+          .filter((f) => f.endsWith(".json"))
+          .sort()
+      : [];
 
     it("has the documented examples", function () {
       for (const f of EXPECTED_EXAMPLES) {
@@ -793,8 +857,10 @@ describe("editor files", function () {
               for (const target of port) {
                 byId.has(target).should.be.true(n.id + " wires to a missing node " + target);
                 const t = byId.get(target);
-                ["tab", "pac-config", "comment", "inject", "catch", "http in", "pac-events"]
-                  .should.not.containEql(t.type, n.id + " wires into a node with no input");
+                ["tab", "pac-config", "comment", "inject", "catch", "http in", "pac-events"].should.not.containEql(
+                  t.type,
+                  n.id + " wires into a node with no input",
+                );
               }
             }
           }
@@ -858,27 +924,31 @@ describe("editor files", function () {
       const flow = JSON.parse(read(path.join(EXAMPLES, "shop-counter.json")));
       const byId = new Map(flow.map((n) => [n.id, n]));
       const ins = flow.filter((n) => n.type === "http in");
-      ins.map((n) => n.method).sort().should.eql(["get", "post"]);
+      ins
+        .map((n) => n.method)
+        .sort()
+        .should.eql(["get", "post"]);
       ins.forEach((n) => n.url.should.equal("/sale"));
       const pay = flow.find((n) => n.type === "pac-payment");
       // outputs 1 and 2 lead to an http response; output 3 (progress) must not
-      const reaches = (ids, seen = new Set()) => ids.some((id) => {
-        if (seen.has(id)) {
-          return false;
-        }
-        seen.add(id);
-        const n = byId.get(id);
-        return n.type === "http response" || reaches([].concat(...(n.wires || [])), seen);
-      });
+      const reaches = (ids, seen = new Set()) =>
+        ids.some((id) => {
+          if (seen.has(id)) {
+            return false;
+          }
+          seen.add(id);
+          const n = byId.get(id);
+          return n.type === "http response" || reaches([].concat(...(n.wires || [])), seen);
+        });
       reaches(pay.wires[0]).should.be.true("approved → http response");
       reaches(pay.wires[1]).should.be.true("not approved → http response");
       reaches(pay.wires[2]).should.be.false("progress must not answer the request");
       const catches = flow.filter((n) => n.type === "catch");
-      catches.some((c) => Array.isArray(c.scope) && c.scope.includes(pay.id) && reaches([].concat(...c.wires)))
+      catches
+        .some((c) => Array.isArray(c.scope) && c.scope.includes(pay.id) && reaches([].concat(...c.wires)))
         .should.be.true("a catch scoped to pac-payment answers the request");
       catches.filter((c) => reaches([].concat(...c.wires))).length.should.be.above(1, "bad input is answered too");
-      const codes = flow.filter((n) => n.type === "change")
-        .flatMap((n) => n.rules.filter((r) => r.p === "statusCode").map((r) => r.to));
+      const codes = flow.filter((n) => n.type === "change").flatMap((n) => n.rules.filter((r) => r.p === "statusCode").map((r) => r.to));
       codes.should.containEql("400");
       codes.should.containEql("502");
     });

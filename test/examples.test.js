@@ -99,7 +99,10 @@ describe("examples: a real Node-RED runs every example", function () {
     const errorDebugs = new Set(flow.filter((n) => n.type === "catch").flatMap((n) => n.wires.flat()));
     const caught = events.slice(mark).filter((e) => e.topic === "debug" && errorDebugs.has(e.data.id));
     caught.map((e) => e.data.msg).should.eql([], "errors reached the example's Catch nodes");
-    const logged = red.output.slice(logMark).split("\n").filter((l) => /\[error\]/.test(l));
+    const logged = red.output
+      .slice(logMark)
+      .split("\n")
+      .filter((l) => /\[error\]/.test(l));
     logged.should.eql([], "errors no Catch node took, in Node-RED's log");
     flow
       .filter((n) => n.type === "inject")
@@ -278,10 +281,18 @@ describe("examples: a real Node-RED runs every example", function () {
     await inject(flow, "£12.50");
     const v = await debugFrom(m, result, (p) => p && p.status === "CAPTURED", "result: CAPTURED");
     await debugFrom(m, evDebug, (full) => full && full.topic === "notification", "a notification event");
-    const rec = await debugFrom(m, evDebug, (full) => full && full.topic === "record" && JSON.stringify(full.payload).includes(v.paymentId), "the record event of the payment");
+    const rec = await debugFrom(
+      m,
+      evDebug,
+      (full) => full && full.topic === "record" && JSON.stringify(full.payload).includes(v.paymentId),
+      "the record event of the payment",
+    );
     rec.payload.should.be.an.Object();
     // "wire frames" is inactive in the example: nothing in the sidebar.
-    events.slice(m).filter((e) => e.topic === "debug" && e.data.id === wireDebug).should.have.length(0);
+    events
+      .slice(m)
+      .filter((e) => e.topic === "debug" && e.data.id === wireDebug)
+      .should.have.length(0);
     finish(ex, ["£12.50"]);
   });
 

@@ -130,7 +130,10 @@ describe("fs fault injector (test support)", function () {
   ];
 
   for (const c of cases) {
-    it(`${c.op} ${c.errno}: ${c.form} ${c.run.toString().replace(/^\(\) => /, "").slice(0, 60)} fails, then works after clear()`, async () => {
+    it(`${c.op} ${c.errno}: ${c.form} ${c.run
+      .toString()
+      .replace(/^\(\) => /, "")
+      .slice(0, 60)} fails, then works after clear()`, async () => {
       const before = fs.readFileSync(file, "utf8");
       faults.set([{ op: c.op, errno: c.errno }]);
       const err = await rejection(Promise.resolve().then(c.run));
@@ -202,7 +205,9 @@ describe("fs fault injector (test support)", function () {
     }
     outcome.should.eql(["ok", "ok", "ENOSPC", "ENOSPC", "ENOSPC", "ok", "ok"]);
     faults.hits().should.eql({ write: 3 });
-    fs.readFileSync(file, "latin1").slice(100).should.equal("01\0\0\0" + "56");
+    fs.readFileSync(file, "latin1")
+      .slice(100)
+      .should.equal("01\0\0\0" + "56");
   });
 
   it("rules are tried in order, each counting its own matches; set() replaces them and resets the counts", () => {
@@ -219,7 +224,7 @@ describe("fs fault injector (test support)", function () {
     (() => fs.fdatasyncSync(ctx.fd)).should.throw({ code: "EIO" });
   });
 
-  it("only paths containing the rule's substring fail (default dojo-pac-journal; \"\" is every path)", async () => {
+  it('only paths containing the rule\'s substring fail (default dojo-pac-journal; "" is every path)', async () => {
     const outside = path.join(dir, "node-red-flows.json");
     faults.set([{ op: "*", errno: "EIO" }]);
     fs.writeFileSync(outside, "[]");
@@ -279,7 +284,10 @@ describe("fs fault injector (test support)", function () {
     fs.readFileSync(file, "utf8").should.equal("abcdABCD123");
     (await rejection(fsp.appendFile(file, "wxyz"))).code.should.equal("ENOSPC");
     fs.readFileSync(file, "utf8").should.equal("abcdABCD123wx");
-    faults.log().map((e) => e.kind).should.eql(["partial", "partial", "partial", "partial"]);
+    faults
+      .log()
+      .map((e) => e.kind)
+      .should.eql(["partial", "partial", "partial", "partial"]);
     faults.hits().should.eql({ write: 4 });
   });
 
@@ -295,7 +303,10 @@ describe("fs fault injector (test support)", function () {
     await ctx.fh.sync();
     (Date.now() - t0).should.be.aboveOrEqual(55);
     faults.hits().should.eql({}); // delays are not failures
-    faults.log().map((e) => e.kind).should.eql(["delay", "delay", "delay"]);
+    faults
+      .log()
+      .map((e) => e.kind)
+      .should.eql(["delay", "delay", "delay"]);
     faults.set([{ op: "write", errno: "EIO", delayMs: 40 }]);
     t0 = Date.now();
     (await rejection(fsp.writeFile(path.join(jdir, "slow"), "x"))).code.should.equal("EIO");
@@ -345,7 +356,12 @@ describe("fs fault injector (test support)", function () {
       child.stdout.on("data", (d) => (out += d));
       child.stderr.on("data", (d) => (out += d));
       const exited = new Promise((resolve) => child.once("exit", (code) => resolve({ code, out })));
-      return { exited, get out() { return out; } };
+      return {
+        exited,
+        get out() {
+          return out;
+        },
+      };
     }
 
     it("the parent flips ENOSPC on and off while a child writes; the child's .log says what was hit", async () => {
@@ -430,14 +446,67 @@ describe("fs fault injector (test support)", function () {
         const probe = path.join(jdir, "probe.txt");
         const flow = (label) => [
           { id: "tab", type: "tab", label, disabled: false, info: "" },
-          { id: "inj", z: "tab", type: "inject", name: "", props: [{ p: "payload" }], repeat: "", crontab: "", once: true, onceDelay: 0.1, topic: "", payload: label, payloadType: "str", x: 100, y: 100, wires: [["out", "probe"]] },
-          { id: "out", z: "tab", type: "file", name: "", filename: outside, filenameType: "str", appendNewline: true, createDir: true, overwriteFile: "false", encoding: "none", x: 300, y: 80, wires: [[]] },
-          { id: "probe", z: "tab", type: "file", name: "", filename: probe, filenameType: "str", appendNewline: true, createDir: false, overwriteFile: "false", encoding: "none", x: 300, y: 120, wires: [[]] },
+          {
+            id: "inj",
+            z: "tab",
+            type: "inject",
+            name: "",
+            props: [{ p: "payload" }],
+            repeat: "",
+            crontab: "",
+            once: true,
+            onceDelay: 0.1,
+            topic: "",
+            payload: label,
+            payloadType: "str",
+            x: 100,
+            y: 100,
+            wires: [["out", "probe"]],
+          },
+          {
+            id: "out",
+            z: "tab",
+            type: "file",
+            name: "",
+            filename: outside,
+            filenameType: "str",
+            appendNewline: true,
+            createDir: true,
+            overwriteFile: "false",
+            encoding: "none",
+            x: 300,
+            y: 80,
+            wires: [[]],
+          },
+          {
+            id: "probe",
+            z: "tab",
+            type: "file",
+            name: "",
+            filename: probe,
+            filenameType: "str",
+            appendNewline: true,
+            createDir: false,
+            overwriteFile: "false",
+            encoding: "none",
+            x: 300,
+            y: 120,
+            wires: [[]],
+          },
         ];
         const red = await redProcess(dir, { preload: INJECTOR, env: control.env });
-        prepareUserDir(dir, { flows: flow("first"), credentials: {}, port: red.port, settings: { logging: { console: { level: "info", metrics: false, audit: false } } } });
+        prepareUserDir(dir, {
+          flows: flow("first"),
+          credentials: {},
+          port: red.port,
+          settings: { logging: { console: { level: "info", metrics: false, audit: false } } },
+        });
         await red.start();
-        await until(() => fs.existsSync(outside) && fs.readFileSync(outside, "utf8") === "first\n", "the file node writing outside the journal directory", 10000);
+        await until(
+          () => fs.existsSync(outside) && fs.readFileSync(outside, "utf8") === "first\n",
+          "the file node writing outside the journal directory",
+          10000,
+        );
         await until(() => Object.keys(control.hits()).length > 0, "the probe's file node failing", 10000);
         fs.existsSync(probe).should.be.false();
         // Node-RED writes flows.json (and its backup) on a deploy.

@@ -36,7 +36,10 @@ describe("journal", function () {
 
   it("one writer per journal: a second open of the same identity is refused naming the holder, until the first closes", async () => {
     const first = await Journal.open({ dir, identity, lockLabel: 'connection "Front till"' });
-    const e = await Journal.open({ dir, identity, lockLabel: 'connection "Copy"' }).then(() => null, (err) => err);
+    const e = await Journal.open({ dir, identity, lockLabel: 'connection "Copy"' }).then(
+      () => null,
+      (err) => err,
+    );
     e.code.should.equal("JOURNAL_LOCKED");
     e.holder.label.should.equal('connection "Front till"');
     e.sameProcess.should.be.true();
@@ -60,7 +63,10 @@ describe("journal", function () {
     await j.close();
 
     j = await Journal.open({ dir, identity });
-    const open = j.openPayments().map((p) => p.id).sort();
+    const open = j
+      .openPayments()
+      .map((p) => p.id)
+      .sort();
     open.should.eql(["p1", "p2"]); // p1 unfinished, p2 recorded but not delivered
     j.get("p1").ctx.should.eql({ order: 7 });
     j.get("p1").owner.should.equal("n1");
@@ -91,7 +97,10 @@ describe("journal", function () {
   it("skips a corrupt middle line and reports it", async () => {
     const j0 = await Journal.open({ dir, identity });
     await j0.close();
-    fs.writeFileSync(j0.path, '{"t":"start","ts":1,"id":"a","kind":"payment","terminalId":"T","amount":1,"currency":"GBP"}\nnot json\n{"t":"record","ts":2,"id":"a","record":{}}\n');
+    fs.writeFileSync(
+      j0.path,
+      '{"t":"start","ts":1,"id":"a","kind":"payment","terminalId":"T","amount":1,"currency":"GBP"}\nnot json\n{"t":"record","ts":2,"id":"a","record":{}}\n',
+    );
     const warnings = [];
     const j = await Journal.open({ dir, identity, onWarning: (m) => warnings.push(m) });
     j.skippedLines.should.equal(1);
@@ -127,9 +136,18 @@ describe("journal", function () {
     fs.statSync(j.path).size.should.equal(crashed.indexOf(0));
     await j.write({ t: "start", ts: 2, id: "z2", kind: "payment", terminalId: "T", amount: 1, currency: "GBP" }, true);
     await j.close();
-    fs.readFileSync(j.path, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.t !== "ident").map((e) => e.id).should.eql(["z1", "z2"]);
+    fs.readFileSync(j.path, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.t !== "ident")
+      .map((e) => e.id)
+      .should.eql(["z1", "z2"]);
     j = await Journal.open({ dir, identity });
-    j.openPayments().map((p) => p.id).sort().should.eql(["z1", "z2"]);
+    j.openPayments()
+      .map((p) => p.id)
+      .sort()
+      .should.eql(["z1", "z2"]);
     await j.close();
   });
 
@@ -149,7 +167,9 @@ describe("journal", function () {
     segs.length.should.be.above(0);
     fs.statSync(j.path).size.should.be.below(8000);
     j = await Journal.open({ dir, identity, segmentBytes: 4000, memoryWindow: 10 });
-    j.openPayments().map((p) => p.id).should.eql(["open-1"]);
+    j.openPayments()
+      .map((p) => p.id)
+      .should.eql(["open-1"]);
     j.isRecorded("f30").should.be.true(); // beyond the finished window: carried over as a seen id
     j.isRecorded("f0").should.be.false(); // beyond the dedup window (5 × memoryWindow): on disk only
     j.memorySize.finished.should.be.belowOrEqual(10);

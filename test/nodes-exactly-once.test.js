@@ -75,7 +75,10 @@ describe("pac nodes: exactly once", function () {
       const oldPay = helper.getNode("pay");
       const paymentId = await startPayment(t, { payload: 1250, order: 1, res });
 
-      await helper.setFlows(t.flow.map((n) => (n.id === "pay" ? { ...n, name: "renamed" } : n)), "nodes");
+      await helper.setFlows(
+        t.flow.map((n) => (n.id === "pay" ? { ...n, name: "renamed" } : n)),
+        "nodes",
+      );
       const newPay = helper.getNode("pay");
       newPay.should.not.equal(oldPay);
       helper.getNode("cfg").should.equal(t.cfg); // the connection was kept
@@ -148,7 +151,10 @@ describe("pac nodes: exactly once", function () {
       ]);
       const evs = collect("evs");
       const paymentId = await startPayment(t, { payload: 1250, order: 3 });
-      await helper.setFlows(t.flow.filter((n) => n.id !== "pay" && n.id !== "complete"), "nodes");
+      await helper.setFlows(
+        t.flow.filter((n) => n.id !== "pay" && n.id !== "complete"),
+        "nodes",
+      );
       await finish(t.sim);
       await until(() => evs.some((m) => m.payload.orphan), "orphan");
       await delay(SETTLE_MS);
@@ -177,7 +183,17 @@ describe("pac nodes: exactly once", function () {
 
     function flowFor(nodes) {
       return flowWith(
-        { id: "cfg", type: "pac-config", name: "", environment: "custom", url: sim.url, eposId: "till-r", softwareHouseId: "sh", resellerId: "", requestTimeout: 5 },
+        {
+          id: "cfg",
+          type: "pac-config",
+          name: "",
+          environment: "custom",
+          url: sim.url,
+          eposId: "till-r",
+          softwareHouseId: "sh",
+          resellerId: "",
+          requestTimeout: 5,
+        },
         nodes || [paymentNode(), ...outputHelpers],
       );
     }
@@ -287,11 +303,30 @@ describe("pac nodes: exactly once", function () {
       await j.close();
     }
 
-    const start = (id, owner, ctx) => ({ t: "start", id, kind: "payment", terminalId: "SIM00001", amount: 700, currency: "GBP", captureMode: "AUTO", owner, ctx });
+    const start = (id, owner, ctx) => ({
+      t: "start",
+      id,
+      kind: "payment",
+      terminalId: "SIM00001",
+      amount: 700,
+      currency: "GBP",
+      captureMode: "AUTO",
+      owner,
+      ctx,
+    });
     const record = (id) => ({
       t: "record",
       id,
-      record: { paymentId: id, terminalId: "SIM00001", captureMode: "AUTO", baseAmount: 700, currency: "GBP", paymentSuccessful: true, status: "CAPTURED", authCode: "123456" },
+      record: {
+        paymentId: id,
+        terminalId: "SIM00001",
+        captureMode: "AUTO",
+        baseAmount: 700,
+        currency: "GBP",
+        paymentSuccessful: true,
+        status: "CAPTURED",
+        authCode: "123456",
+      },
     });
 
     it("an outcome interrupted mid-hand-over by a crash is sent once more, marked redelivered", async () => {

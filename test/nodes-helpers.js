@@ -23,7 +23,6 @@ function tmpDir(prefix) {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix || "pac-nodes-"));
 }
 
-
 /** Every msg a helper node receives, in order, into `list` (re-attach after a deploy that restarts it). */
 function collectInto(list, id) {
   helper.getNode(id).on("input", (msg) => list.push(msg));

@@ -88,7 +88,14 @@ describe("pac nodes", function () {
       t.pay.receive({ payload: { amount: 2050, currency: "EUR", terminalId: "SIM00002", captureMode: "MANUAL", paymentId: "order-42", tipsAmount: 100 } });
       await until(() => t.ok.length === 1, "output 1");
       t.ok[0].paymentId.should.equal("order-42");
-      t.ok[0].payload.should.containDeep({ paymentId: "order-42", terminalId: "SIM00002", status: "AUTHORIZED", amount: 2050, currency: "EUR", captureMode: "MANUAL" });
+      t.ok[0].payload.should.containDeep({
+        paymentId: "order-42",
+        terminalId: "SIM00002",
+        status: "AUTHORIZED",
+        amount: 2050,
+        currency: "EUR",
+        captureMode: "MANUAL",
+      });
       t.status[t.status.length - 1].text.should.equal("authorised (pre-auth) €20.50");
       t.sim.stats.createPaymentIds.should.eql(["order-42"]);
     });
@@ -220,10 +227,10 @@ describe("pac nodes", function () {
       await sim.stop(); // nothing listens there now
       await helper.load(
         nodeModules,
-        flowWith(
-          { id: "cfg", type: "pac-config", environment: "custom", url, eposId: "till-1", softwareHouseId: "sh", requestTimeout: 1 },
-          [paymentNode(), ...outputHelpers],
-        ),
+        flowWith({ id: "cfg", type: "pac-config", environment: "custom", url, eposId: "till-1", softwareHouseId: "sh", requestTimeout: 1 }, [
+          paymentNode(),
+          ...outputHelpers,
+        ]),
         { cfg: { accountName: "acct", apiKey: "key-not-used-1234" } },
       );
       const errors = collect("errors");
@@ -239,10 +246,10 @@ describe("pac nodes", function () {
       try {
         await helper.load(
           nodeModules,
-          flowWith(
-            { id: "cfg", type: "pac-config", environment: "custom", url: sim.url, eposId: "till-1", softwareHouseId: "sh", requestTimeout: 5 },
-            [paymentNode(), ...outputHelpers],
-          ),
+          flowWith({ id: "cfg", type: "pac-config", environment: "custom", url: sim.url, eposId: "till-1", softwareHouseId: "sh", requestTimeout: 5 }, [
+            paymentNode(),
+            ...outputHelpers,
+          ]),
           { cfg: sim.credentials },
         );
         await waitConnected();
@@ -386,15 +393,12 @@ describe("pac nodes", function () {
       try {
         await helper.load(
           nodeModules,
-          flowWith(
-            { id: "cfg", type: "pac-config", environment: "custom", url: sim.url, eposId: "till-9", softwareHouseId: "sh", requestTimeout: 5 },
-            [
-              { id: "ev", type: "pac-events", server: "cfg", events: ["connection", "wire"], terminalId: "", wires: [["evs"]] },
-              { id: "evs", type: "helper" },
-              { id: "st", type: "pac-status", server: "cfg", query: "terminals", wires: [["out"]] },
-              { id: "out", type: "helper" },
-            ],
-          ),
+          flowWith({ id: "cfg", type: "pac-config", environment: "custom", url: sim.url, eposId: "till-9", softwareHouseId: "sh", requestTimeout: 5 }, [
+            { id: "ev", type: "pac-events", server: "cfg", events: ["connection", "wire"], terminalId: "", wires: [["evs"]] },
+            { id: "evs", type: "helper" },
+            { id: "st", type: "pac-status", server: "cfg", query: "terminals", wires: [["out"]] },
+            { id: "out", type: "helper" },
+          ]),
           { cfg: sim.credentials },
         );
         const evs = collect("evs");
@@ -452,7 +456,10 @@ describe("pac nodes", function () {
       st.receive({ topic: "journal" });
       await until(() => out.length === 4, "journal");
       const j = out[3].payload;
-      j.entries.map((e) => e.id).sort().should.eql(["st-1", "st-2", "st-3"]);
+      j.entries
+        .map((e) => e.id)
+        .sort()
+        .should.eql(["st-1", "st-2", "st-3"]);
       j.totals.CAPTURED.GBP.should.eql({ count: 2, amount: 2249 });
       j.totals.DECLINED.GBP.should.eql({ count: 1, amount: 1201 });
       Date.parse(j.from).should.be.belowOrEqual(Date.now());
@@ -505,10 +512,10 @@ describe("pac nodes", function () {
       try {
         await helper.load(
           nodeModules,
-          flowWith(
-            { id: "cfg", type: "pac-config", environment: "custom", url: sim.url, eposId: "till-1", softwareHouseId: "sh", requestTimeout: 1 },
-            [paymentNode(), ...outputHelpers],
-          ),
+          flowWith({ id: "cfg", type: "pac-config", environment: "custom", url: sim.url, eposId: "till-1", softwareHouseId: "sh", requestTimeout: 1 }, [
+            paymentNode(),
+            ...outputHelpers,
+          ]),
           { cfg: { accountName: sim.credentials.accountName, apiKey: secret } },
         );
         const st = statuses("pay");

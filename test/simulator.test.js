@@ -33,9 +33,7 @@ class Epos {
     this.taken = new Set();
     this.waiters = new Set();
     this.nextId = 1;
-    this.closed = new Promise((resolve) =>
-      ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })),
-    );
+    this.closed = new Promise((resolve) => ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
     ws.on("message", (data) => this.onMessage(data.toString()));
     ws.on("error", () => {});
   }
@@ -112,17 +110,11 @@ class Epos {
   }
 
   record(paymentId, ms = 1000) {
-    return this.waitFor(
-      (f) => (f.method === "RecordPayment" || f.method === "RecordRefund") && f.params.paymentId === paymentId,
-      ms,
-      `record of ${paymentId}`,
-    );
+    return this.waitFor((f) => (f.method === "RecordPayment" || f.method === "RecordRefund") && f.params.paymentId === paymentId, ms, `record of ${paymentId}`);
   }
 
   notifications(paymentId) {
-    return this.frames
-      .filter((f) => f.method === "TerminalNotification" && f.params.paymentId === paymentId)
-      .map((f) => f.params.notificationValue);
+    return this.frames.filter((f) => f.method === "TerminalNotification" && f.params.paymentId === paymentId).map((f) => f.params.notificationValue);
   }
 
   records(paymentId) {
@@ -234,12 +226,7 @@ describe("PAC simulator", function () {
       [1000, ["PRESENT_CARD", "PLEASE_WAIT", "APPROVED", "TRANSACTION_FINISHED"], "CAPTURED", true],
       [1001, ["PRESENT_CARD", "PLEASE_WAIT", "DECLINED", "TRANSACTION_FINISHED"], "DECLINED", false],
       [1004, ["PRESENT_CARD", "PLEASE_WAIT", "PROCESSING_ERROR", "TRANSACTION_FINISHED"], "FAILED", false],
-      [
-        1005,
-        ["PRESENT_CARD", "INSERT_CARD", "PIN_ENTRY", "PLEASE_WAIT", "APPROVED", "REMOVE_CARD", "TRANSACTION_FINISHED"],
-        "CAPTURED",
-        true,
-      ],
+      [1005, ["PRESENT_CARD", "INSERT_CARD", "PIN_ENTRY", "PLEASE_WAIT", "APPROVED", "REMOVE_CARD", "TRANSACTION_FINISHED"], "CAPTURED", true],
       [1234, ["PRESENT_CARD", "PLEASE_WAIT", "APPROVED", "TRANSACTION_FINISHED"], "CAPTURED", true],
     ];
     for (const [amount, sequence, status, ok] of cases) {
@@ -252,12 +239,24 @@ describe("PAC simulator", function () {
         notes.should.eql(sequence);
         record.method.should.equal("RecordPayment");
         const r = record.params;
-        Object.keys(r).sort().should.eql(
-          [
-            "paymentId", "terminalId", "captureMode", "baseAmount", "tipsAmount", "cashbackAmount", "currency",
-            "paymentSuccessful", "status", "attemptedAt", "card", ...(ok ? ["authCode"] : []),
-          ].sort(),
-        );
+        Object.keys(r)
+          .sort()
+          .should.eql(
+            [
+              "paymentId",
+              "terminalId",
+              "captureMode",
+              "baseAmount",
+              "tipsAmount",
+              "cashbackAmount",
+              "currency",
+              "paymentSuccessful",
+              "status",
+              "attemptedAt",
+              "card",
+              ...(ok ? ["authCode"] : []),
+            ].sort(),
+          );
         r.should.containEql({ paymentId: params.paymentId, terminalId: T1, captureMode: "AUTO", baseAmount: amount });
         r.should.containEql({ tipsAmount: 50, cashbackAmount: 0, currency: "GBP", paymentSuccessful: ok, status });
         new Date(r.attemptedAt).toISOString().should.equal(r.attemptedAt);
@@ -296,8 +295,12 @@ describe("PAC simulator", function () {
       req.params.should.containEql({ paymentId: params.paymentId, terminalId: T1, timeout: 2 });
       req.params.receiptLines.should.be.an.Array().and.not.be.empty();
       notes.should.eql([
-        "PRESENT_CARD", "PLEASE_WAIT", "SIGNATURE_VERIFICATION", "SIGNATURE_VERIFICATION_PROCESS_COMPLETED",
-        "APPROVED", "TRANSACTION_FINISHED",
+        "PRESENT_CARD",
+        "PLEASE_WAIT",
+        "SIGNATURE_VERIFICATION",
+        "SIGNATURE_VERIFICATION_PROCESS_COMPLETED",
+        "APPROVED",
+        "TRANSACTION_FINISHED",
       ]);
       record.params.status.should.equal("CAPTURED");
     });
@@ -327,8 +330,13 @@ describe("PAC simulator", function () {
       const epos = await connect({ signature: "ignore" });
       const { record, notes } = await runPayment(epos, pay({ baseAmount: 1002 }));
       notes.should.eql([
-        "PRESENT_CARD", "PLEASE_WAIT", "SIGNATURE_VERIFICATION", "SIGNATURE_VERIFICATION_TIMEOUT",
-        "SIGNATURE_VERIFICATION_PROCESS_COMPLETED", "APPROVED", "TRANSACTION_FINISHED",
+        "PRESENT_CARD",
+        "PLEASE_WAIT",
+        "SIGNATURE_VERIFICATION",
+        "SIGNATURE_VERIFICATION_TIMEOUT",
+        "SIGNATURE_VERIFICATION_PROCESS_COMPLETED",
+        "APPROVED",
+        "TRANSACTION_FINISHED",
       ]);
       record.params.status.should.equal("CAPTURED");
     });
@@ -343,8 +351,15 @@ describe("PAC simulator", function () {
       await epos.notification(params.paymentId, "PRESENT_CARD");
       const state = (await epos.request("GetPayment", { paymentId: params.paymentId })).result;
       state.should.eql({
-        paymentId: params.paymentId, terminalId: T1, captureMode: "AUTO", status: "IN_PROGRESS", baseAmount: 1003,
-        authorizedAmount: 0, capturedAmount: 0, currency: "GBP", lastNotification: "PRESENT_CARD",
+        paymentId: params.paymentId,
+        terminalId: T1,
+        captureMode: "AUTO",
+        status: "IN_PROGRESS",
+        baseAmount: 1003,
+        authorizedAmount: 0,
+        capturedAmount: 0,
+        currency: "GBP",
+        lastNotification: "PRESENT_CARD",
       });
       const cancel = await epos.request("CancelPayment", { paymentId: params.paymentId, terminalId: T1 });
       cancel.result.should.eql({ paymentId: params.paymentId, terminalId: T1, tid: T1 });
@@ -355,7 +370,9 @@ describe("PAC simulator", function () {
       (await epos.request("GetPayment", { paymentId: params.paymentId })).result.status.should.equal("CANCELLED");
       // the terminal is free again
       (await epos.request("TerminalDetails", { terminalId: T1 })).result.should.eql({
-        terminalId: T1, tid: T1, status: "AVAILABLE",
+        terminalId: T1,
+        tid: T1,
+        status: "AVAILABLE",
       });
     });
 
@@ -400,7 +417,12 @@ describe("PAC simulator", function () {
       errorOf(offline).code.should.equal(-32071);
       errorOf(offline).data.terminalId.should.equal(T2);
       const list = (await epos.request("ConnectedTerminals", {})).result;
-      list.should.eql({ terminals: [{ terminalId: T1, tid: T1, status: "BUSY" }, { terminalId: T2, tid: T2, status: "OFFLINE" }] });
+      list.should.eql({
+        terminals: [
+          { terminalId: T1, tid: T1, status: "BUSY" },
+          { terminalId: T2, tid: T2, status: "OFFLINE" },
+        ],
+      });
       sim.setOnline(T2, true);
       (await epos.request("CreatePayment", pay({ terminalId: T2 }))).result.terminalId.should.equal(T2);
 
@@ -423,8 +445,7 @@ describe("PAC simulator", function () {
         errorOf(bad).code.should.equal(-32075);
         errorOf(bad).data.userMessage.should.be.a.String();
       }
-      errorOf(await epos.request("CreateRefund", { paymentId: newId(), terminalId: T1, baseAmount: 0, currency: "GBP" }))
-        .code.should.equal(-32075);
+      errorOf(await epos.request("CreateRefund", { paymentId: newId(), terminalId: T1, baseAmount: 0, currency: "GBP" })).code.should.equal(-32075);
       const missing = await epos.request("CreatePayment", { paymentId: newId(), terminalId: T1, baseAmount: 100 });
       errorOf(missing).code.should.equal(-32602);
       errorOf(missing).data.field.should.equal("captureMode");
@@ -486,14 +507,18 @@ describe("PAC simulator", function () {
       const upd = await epos.request("UpdatePayment", { paymentId: held.paymentId, baseAmount: 1500 });
       upd.result.should.eql({ paymentId: held.paymentId, baseAmount: 1500 });
       (await epos.request("GetPayment", { paymentId: held.paymentId })).result.should.containEql({
-        status: "AUTHORIZED", baseAmount: 1500, authorizedAmount: 1500, capturedAmount: 0,
+        status: "AUTHORIZED",
+        baseAmount: 1500,
+        authorizedAmount: 1500,
+        capturedAmount: 0,
       });
       errorOf(await epos.request("CapturePayment", { paymentId: held.paymentId, baseAmount: 1501 })).code.should.equal(-32075);
       errorOf(await epos.request("CapturePayment", { paymentId: held.paymentId, baseAmount: 0 })).code.should.equal(-32075);
       const cap = await epos.request("CapturePayment", { paymentId: held.paymentId, baseAmount: 1200 });
       cap.result.should.eql({ paymentId: held.paymentId, baseAmount: 1200 });
       (await epos.request("GetPayment", { paymentId: held.paymentId })).result.should.containEql({
-        status: "CAPTURED", capturedAmount: 1200,
+        status: "CAPTURED",
+        capturedAmount: 1200,
       });
       errorOf(await epos.request("CapturePayment", { paymentId: held.paymentId, baseAmount: 100 })).code.should.equal(-32074);
       errorOf(await epos.request("UpdatePayment", { paymentId: held.paymentId, baseAmount: 100 })).code.should.equal(-32074);
@@ -516,7 +541,10 @@ describe("PAC simulator", function () {
       (await tillA2.request("GetPayment", { paymentId: params.paymentId })).result.status.should.equal("CAPTURED");
       tillA2.frames.filter((f) => f.method).should.be.empty();
       sim.terminals().should.have.length(4);
-      sim.terminals("b").map((t) => t.accountName).should.eql(["b", "b"]);
+      sim
+        .terminals("b")
+        .map((t) => t.accountName)
+        .should.eql(["b", "b"]);
     });
   });
 
@@ -563,7 +591,10 @@ describe("PAC simulator", function () {
       await epos.record(params.paymentId);
       epos.dispose();
       await epos.closed;
-      sim.pendingRecords("till-1").map((r) => r.paymentId).should.eql([params.paymentId]);
+      sim
+        .pendingRecords("till-1")
+        .map((r) => r.paymentId)
+        .should.eql([params.paymentId]);
       const back = await connect({ eposId: "till-1" });
       (await back.record(params.paymentId)).params.status.should.equal("CAPTURED");
       await new Promise((r) => setTimeout(r, 20));
@@ -594,9 +625,9 @@ describe("PAC simulator", function () {
       done.should.containEql({ step: "idle", status: "AVAILABLE", result: "CAPTURED" });
       const record = await epos.record(params.paymentId);
       record.params.card.scheme.should.equal("MASTERCARD");
-      epos.notifications(params.paymentId).should.eql([
-        "PRESENT_CARD", "INSERT_CARD", "PIN_ENTRY", "PLEASE_WAIT", "APPROVED", "REMOVE_CARD", "TRANSACTION_FINISHED",
-      ]);
+      epos
+        .notifications(params.paymentId)
+        .should.eql(["PRESENT_CARD", "INSERT_CARD", "PIN_ENTRY", "PLEASE_WAIT", "APPROVED", "REMOVE_CARD", "TRANSACTION_FINISHED"]);
       await sim.act(T1, "present").should.be.rejectedWith(/no transaction/);
       states.map((s) => s.lastNotification).should.containEql("PIN_ENTRY");
     });
@@ -802,7 +833,7 @@ describe("PAC simulator", function () {
         const out = await new Promise((resolve, reject) => {
           let text = "";
           const timer = setTimeout(() => reject(new Error(`CLI did not start: ${text.replace(/(API key:\s*)\S+/, "$1***")}`)), 8000);
-          exited.then((code) => (clearTimeout(timer), reject(new Error(`CLI exited (${code}) before it started`))));
+          void exited.then((code) => (clearTimeout(timer), reject(new Error(`CLI exited (${code}) before it started`))));
           cli.stdout.on("data", (d) => {
             text += d;
             if (/terminals:.*\n/.test(text)) {

@@ -64,7 +64,6 @@ async function connected(client, ms = 3000) {
   await p;
 }
 
-
 /** Collect every emission of an event (for exactly-once checks). */
 function collect(emitter, event) {
   const list = [];

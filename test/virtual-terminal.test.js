@@ -108,7 +108,7 @@ async function openEvents(url) {
   const ended = new Promise((r) => (resolveEnded = r));
   const stream = { res, events, ended, isEnded: false, close: () => ctrl.abort() };
   cleanups.push(stream.close);
-  (async () => {
+  void (async () => {
     const decoder = new TextDecoder();
     let buf = "";
     try {
@@ -153,8 +153,7 @@ async function openEvents(url) {
       waiters.add(check);
       check();
     });
-  stream.terminal = (id, pred, ms) =>
-    stream.waitFor((e) => e.event === "terminal" && e.data.terminal.terminalId === id && pred(e.data), ms);
+  stream.terminal = (id, pred, ms) => stream.waitFor((e) => e.event === "terminal" && e.data.terminal.terminalId === id && pred(e.data), ms);
   return stream;
 }
 
@@ -447,7 +446,10 @@ describe("Virtual terminal page", function () {
     it("shows one account's terminals and answers 202 while a signature waits for the till", async function () {
       await startSim({
         virtualTerminal: false,
-        accounts: [{ accountName: "shop-a", terminals: ["A1"] }, { accountName: "shop-b", terminals: ["B1", "B2"] }],
+        accounts: [
+          { accountName: "shop-a", terminals: ["A1"] },
+          { accountName: "shop-b", terminals: ["B1", "B2"] },
+        ],
       });
       const handler = createVirtualTerminalHandler(sim, { basePath: "/vt-b", accountName: "shop-b", actWaitMs: 50 });
       const origin = await mount(handler, { prefix: "/vt-b" });

@@ -13,16 +13,14 @@ import type {
   TerminalInfo,
   TerminalNotificationParams,
 } from "./schema";
+import type { ErrorName, MethodName, CaptureMode } from "./wire";
 import {
   AUTH_SCHEME,
   ERRORS_UNDER_RESULT,
   ERROR_CODE,
   ERROR_MESSAGE,
-  ErrorName,
   JSONRPC_VERSION,
-  MethodName,
   errorName,
-  CaptureMode,
   DEFAULT_SIGNATURE_TIMEOUT_S,
 } from "./wire";
 
@@ -114,6 +112,14 @@ export function parseFrame(data: string | Buffer, maxBytes = DEFAULT_MAX_FRAME_B
   return { ok: false, error: new FrameError("not-jsonrpc", "frame is neither a request nor a response", id) };
 }
 
+/** A non-string error message as readable text (an object as its JSON, not "[object Object]"). */
+function messageText(message: unknown): string {
+  if (typeof message === "string") return message;
+  if (message === undefined || message === null) return "error";
+  if (typeof message === "number" || typeof message === "boolean") return String(message);
+  return JSON.stringify(message) ?? "error"; // parsed JSON: an object or an array
+}
+
 function readError(raw: unknown): RpcErrorInfo {
   if (!isPlainObject(raw)) return { code: ERROR_CODE.INTERNAL_ERROR, message: String(raw) };
   const rawCode = raw.code ?? raw[FIELD.errorCode];
@@ -126,7 +132,7 @@ function readError(raw: unknown): RpcErrorInfo {
   return {
     code: finiteCode,
     name: errorName(finiteCode),
-    message: typeof raw.message === "string" ? raw.message : String(raw.message ?? "error"),
+    message: messageText(raw.message),
     userMessage,
     data,
   };

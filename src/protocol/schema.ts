@@ -3,14 +3,8 @@
  * here ([C] Dojo's schemas are closed); decoders read tolerantly. Field names are [M] unless the
  * contract marks them [C]: correct them here.
  */
-import {
-  CaptureMode,
-  METHOD,
-  MethodName,
-  NotificationValue,
-  PaymentStatus,
-  TerminalStatus,
-} from "./wire";
+import type { CaptureMode, MethodName, NotificationValue, PaymentStatus, TerminalStatus } from "./wire";
+import { METHOD } from "./wire";
 
 // ---- field names --------------------------------------------------------------------------
 

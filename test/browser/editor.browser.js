@@ -67,10 +67,14 @@ async function dragFromPalette(page, type, x, y) {
   const item = page.locator(`#red-ui-palette .red-ui-palette-node[data-palette-type="${type}"]`);
   await item.scrollIntoViewIfNeeded();
   await item.dragTo(page.locator("#red-ui-workspace-chart"), { targetPosition: { x, y } });
-  const ids = await until(async () => {
-    const added = (await nodeIds(page)).filter((id) => !before.includes(id));
-    return added.length ? added : null;
-  }, `${type} on the workspace`, STEP_MS);
+  const ids = await until(
+    async () => {
+      const added = (await nodeIds(page)).filter((id) => !before.includes(id));
+      return added.length ? added : null;
+    },
+    `${type} on the workspace`,
+    STEP_MS,
+  );
   ids.length.should.equal(1);
   return ids[0];
 }
@@ -199,7 +203,6 @@ describe("editor in a real browser", function () {
 
   after(async function () {
     if (browser) await browser.close();
-    // eslint-disable-next-line no-console
     console.log("      timings (ms):", JSON.stringify(timings));
   });
 
@@ -225,7 +228,6 @@ describe("editor in a real browser", function () {
     afterEach(async function () {
       if (this.currentTest.state === "failed" && page) {
         await screenshot(page, "failure-editor").catch(() => undefined);
-        // eslint-disable-next-line no-console
         console.log(nr.log().split("\n").slice(-30).join("\n"));
       }
     });
@@ -372,7 +374,11 @@ describe("editor in a real browser", function () {
       (await ask.getAttribute("aria-label")).should.match(/^Ask Dojo for the status of payment /);
       await ask.focus();
       await page.keyboard.press("Enter");
-      await until(async () => /Dojo says: (in progress|pending)/.test(await section.locator(".pac-sb-answer").first().textContent()), "GetPayment's answer", STEP_MS);
+      await until(
+        async () => /Dojo says: (in progress|pending)/.test(await section.locator(".pac-sb-answer").first().textContent()),
+        "GetPayment's answer",
+        STEP_MS,
+      );
       // The 2 s refresh keeps the focus on the button.
       await page.waitForTimeout(2500);
       (await page.evaluate(() => document.activeElement && document.activeElement.getAttribute("data-pac-key"))).should.match(/^query:/);
@@ -419,7 +425,9 @@ describe("editor in a real browser", function () {
         const title = (await item.locator(".red-ui-palette-label").textContent()).replace(/\s+/g, " ").trim();
         await book.click();
         await until(
-          async () => (await page.locator("h1.red-ui-help-title").textContent()).replace(/\s+/g, " ").trim() === title && /Details[\s\S]*References/.test(await helpText(page)),
+          async () =>
+            (await page.locator("h1.red-ui-help-title").textContent()).replace(/\s+/g, " ").trim() === title &&
+            /Details[\s\S]*References/.test(await helpText(page)),
           `help of ${type} (${title})`,
           STEP_MS,
         );
@@ -489,7 +497,17 @@ describe("editor in a real browser", function () {
         },
         flows: [
           { id: "f0f0f0f0f0f0f0f0", type: "tab", label: "Till" },
-          { id: CFG, type: "pac-config", name: "Secured till", environment: "simulator", url: "", eposId: "till-auth", softwareHouseId: "", resellerId: "", requestTimeout: 30 },
+          {
+            id: CFG,
+            type: "pac-config",
+            name: "Secured till",
+            environment: "simulator",
+            url: "",
+            eposId: "till-auth",
+            softwareHouseId: "",
+            resellerId: "",
+            requestTimeout: 30,
+          },
           { id: "0102030405060708", type: "pac-status", z: "f0f0f0f0f0f0f0f0", name: "", server: CFG, query: "terminals", x: 200, y: 100, wires: [[]] },
         ],
       });
@@ -605,10 +623,14 @@ describe("editor in a real browser", function () {
   }
 
   function validity(page, ids) {
-    return page.evaluate((list) => list.map((id) => {
-      const n = RED.nodes.node(id);
-      return { id, valid: n.valid, errors: n.validationErrors || [] };
-    }), ids);
+    return page.evaluate(
+      (list) =>
+        list.map((id) => {
+          const n = RED.nodes.node(id);
+          return { id, valid: n.valid, errors: n.validationErrors || [] };
+        }),
+      ids,
+    );
   }
 
   function errorBadge(page, id) {
@@ -630,8 +652,28 @@ describe("editor in a real browser", function () {
     const errors = [];
 
     // Staging without credentials: the runtime reports a configuration error and never dials out.
-    const staging = (id, name, eposId) => ({ id, type: "pac-config", name, environment: "staging", url: "", eposId, softwareHouseId: "shop-sw", resellerId: "", requestTimeout: 30 });
-    const sim = (id, name, eposId) => ({ id, type: "pac-config", name, environment: "simulator", url: "", eposId, softwareHouseId: "", resellerId: "", requestTimeout: 30 });
+    const staging = (id, name, eposId) => ({
+      id,
+      type: "pac-config",
+      name,
+      environment: "staging",
+      url: "",
+      eposId,
+      softwareHouseId: "shop-sw",
+      resellerId: "",
+      requestTimeout: 30,
+    });
+    const sim = (id, name, eposId) => ({
+      id,
+      type: "pac-config",
+      name,
+      environment: "simulator",
+      url: "",
+      eposId,
+      softwareHouseId: "",
+      resellerId: "",
+      requestTimeout: 30,
+    });
 
     before(async function () {
       const flows = [
@@ -642,7 +684,17 @@ describe("editor in a real browser", function () {
         sim(SIM2, "Sim two", "till-sim"),
       ];
       [FRONT, BACK, SIM1, SIM2].forEach((cfg, i) => {
-        flows.push({ id: USER[cfg], type: "pac-status", z: TAB, name: `status ${i + 1}`, server: cfg, query: "terminals", x: 200, y: 100 + 80 * i, wires: [[]] });
+        flows.push({
+          id: USER[cfg],
+          type: "pac-status",
+          z: TAB,
+          name: `status ${i + 1}`,
+          server: cfg,
+          query: "terminals",
+          x: 200,
+          y: 100 + 80 * i,
+          wires: [[]],
+        });
       });
       nr = await startNodeRed({ flows });
       context = await browser.newContext({ viewport: VIEWPORT });
@@ -656,7 +708,6 @@ describe("editor in a real browser", function () {
     afterEach(async function () {
       if (this.currentTest.state === "failed" && page) {
         await screenshot(page, "failure-identity").catch(() => undefined);
-        // eslint-disable-next-line no-console
         console.log(nr.log().split("\n").slice(-30).join("\n"));
       }
     });
@@ -667,10 +718,14 @@ describe("editor in a real browser", function () {
     });
 
     it("marks both connections of one till invalid, with the other's name, but not a simulator pair", async function () {
-      const [front, back, sim1, sim2] = await until(async () => {
-        const v = await validity(page, [FRONT, BACK, SIM1, SIM2]);
-        return v[0].valid === false && v[1].valid === false ? v : null;
-      }, "both tills invalid", STEP_MS);
+      const [front, back, sim1, sim2] = await until(
+        async () => {
+          const v = await validity(page, [FRONT, BACK, SIM1, SIM2]);
+          return v[0].valid === false && v[1].valid === false ? v : null;
+        },
+        "both tills invalid",
+        STEP_MS,
+      );
       front.errors.should.containEql('EPOS id till-1 is also used by connection "Back till"');
       back.errors.should.containEql('EPOS id till-1 is also used by connection "Front till"');
       sim1.valid.should.be.true(JSON.stringify(sim1.errors));
@@ -694,7 +749,11 @@ describe("editor in a real browser", function () {
       await page.fill("#node-config-input-name", "Back office till");
       await closeTray(page, "#node-config-dialog-ok");
       await closeTray(page, "#node-dialog-ok");
-      await until(async () => (await validity(page, [FRONT]))[0].errors.includes('EPOS id till-1 is also used by connection "Back office till"'), "the front till names the renamed one", STEP_MS);
+      await until(
+        async () => (await validity(page, [FRONT]))[0].errors.includes('EPOS id till-1 is also used by connection "Back office till"'),
+        "the front till names the renamed one",
+        STEP_MS,
+      );
       await page.locator("#red-ui-header-button-deploy").click();
       const confirm = page.locator(".red-ui-notification:has-text('not properly configured')");
       await confirm.waitFor();
@@ -715,7 +774,7 @@ describe("editor in a real browser", function () {
       await page.locator("#node-config-input-eposId").fill("till-sim");
       (await page.locator("#pac-config-eposId-warning").count()).should.equal(1);
       (await page.locator("#pac-config-eposId-warning").textContent()).should.equal("");
-      (await page.locator("#node-config-input-eposId").getAttribute("class") || "").should.not.match(/input-error/);
+      ((await page.locator("#node-config-input-eposId").getAttribute("class")) || "").should.not.match(/input-error/);
       await closeTray(page, "#node-config-dialog-cancel");
       await closeTray(page, "#node-dialog-cancel");
 
@@ -736,12 +795,31 @@ describe("editor in a real browser", function () {
 
     it("marks an existing connection when an imported one takes its identity, and not after undo", async function () {
       await page.evaluate((id) => {
-        RED.view.importNodes([{ id, type: "pac-config", name: "Imported till", environment: "staging", url: "", eposId: "till-2", softwareHouseId: "shop-sw", resellerId: "", requestTimeout: 30 }], { generateIds: false });
+        RED.view.importNodes(
+          [
+            {
+              id,
+              type: "pac-config",
+              name: "Imported till",
+              environment: "staging",
+              url: "",
+              eposId: "till-2",
+              softwareHouseId: "shop-sw",
+              resellerId: "",
+              requestTimeout: 30,
+            },
+          ],
+          { generateIds: false },
+        );
       }, IMPORTED);
-      const [back, imported] = await until(async () => {
-        const v = await validity(page, [BACK, IMPORTED]);
-        return v[0].valid === false && v[1].valid === false ? v : null;
-      }, "the imported and the existing till invalid", STEP_MS);
+      const [back, imported] = await until(
+        async () => {
+          const v = await validity(page, [BACK, IMPORTED]);
+          return v[0].valid === false && v[1].valid === false ? v : null;
+        },
+        "the imported and the existing till invalid",
+        STEP_MS,
+      );
       back.errors.should.containEql('EPOS id till-2 is also used by connection "Imported till"');
       imported.errors.should.containEql('EPOS id till-2 is also used by connection "Back office till"');
       await until(() => errorBadge(page, USER[BACK]), "triangle on the existing till's node", STEP_MS);
@@ -772,12 +850,57 @@ describe("editor in a real browser", function () {
 
     function flows() {
       // http in -> [202 at once, the sale]
-      const http = (id, url, pay, y) => ({ id, z: TAB, type: "http in", name: "", url, method: "post", upload: false, swaggerDoc: "", x: 120, y, wires: [["2e000000000000c9", pay]] });
-      const payment = (id, server, name, y) => ({ id, z: TAB, type: "pac-payment", name, server, terminalId: "SIM00001", currency: "GBP", captureMode: "AUTO", signature: "accept", x: 380, y, wires: [[], [], []] });
+      const http = (id, url, pay, y) => ({
+        id,
+        z: TAB,
+        type: "http in",
+        name: "",
+        url,
+        method: "post",
+        upload: false,
+        swaggerDoc: "",
+        x: 120,
+        y,
+        wires: [["2e000000000000c9", pay]],
+      });
+      const payment = (id, server, name, y) => ({
+        id,
+        z: TAB,
+        type: "pac-payment",
+        name,
+        server,
+        terminalId: "SIM00001",
+        currency: "GBP",
+        captureMode: "AUTO",
+        signature: "accept",
+        x: 380,
+        y,
+        wires: [[], [], []],
+      });
       return [
         { id: TAB, type: "tab", label: "Counter" },
-        { id: CFG, type: "pac-config", name: "Counter till", environment: "simulator", url: "", eposId: "till-open", softwareHouseId: "", resellerId: "", requestTimeout: 30 },
-        { id: OLD, type: "pac-config", name: "Old front till", environment: "custom", url: sim.url, eposId: "till-old", softwareHouseId: "shopflow-browser", resellerId: "", requestTimeout: 30 },
+        {
+          id: CFG,
+          type: "pac-config",
+          name: "Counter till",
+          environment: "simulator",
+          url: "",
+          eposId: "till-open",
+          softwareHouseId: "",
+          resellerId: "",
+          requestTimeout: 30,
+        },
+        {
+          id: OLD,
+          type: "pac-config",
+          name: "Old front till",
+          environment: "custom",
+          url: sim.url,
+          eposId: "till-old",
+          softwareHouseId: "shopflow-browser",
+          resellerId: "",
+          requestTimeout: 30,
+        },
         { id: USER_NODE, type: "pac-status", z: TAB, name: "", server: CFG, query: "terminals", x: 380, y: 60, wires: [[]] },
         http("2e000000000000c1", "/sale-open", "2e000000000000b1", 140),
         payment("2e000000000000b1", CFG, "counter sale", 140),
@@ -789,7 +912,11 @@ describe("editor in a real browser", function () {
 
     /** POST a sale to the flow's http in node (it answers 202 at once; the sale runs on). */
     async function post(url, amount, paymentId) {
-      const res = await fetch(`${nr.url}${url.slice(1)}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ amount, paymentId }) });
+      const res = await fetch(`${nr.url}${url.slice(1)}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ amount, paymentId }),
+      });
       res.status.should.equal(202, `POST ${url}`);
       await res.arrayBuffer();
     }
@@ -836,7 +963,6 @@ describe("editor in a real browser", function () {
     afterEach(async function () {
       if (this.currentTest.state === "failed" && page) {
         await screenshot(page, "failure-open-payments").catch(() => undefined);
-        // eslint-disable-next-line no-console
         console.log(nr.log().split("\n").slice(-30).join("\n"));
       }
     });
@@ -855,12 +981,19 @@ describe("editor in a real browser", function () {
       await post("/sale-open", 1203, "pay-live-1");
       await post("/sale-old", 4999, "pay-old-1");
       await until(() => sim.terminals().find((t) => t.terminalId === "SIM00001").step === "presentCard", "the old till's sale at PRESENT_CARD", STEP_MS);
-      const live = await until(async () => {
-        const r = await report();
-        const open = (id) => (r.find((c) => c.configId === id && c.state === "live") || { open: [] }).open.map((p) => p.paymentId);
-        return open(CFG).includes("pay-live-1") && open(OLD).includes("pay-old-1") ? r : null;
-      }, "both sales open in the runtime's report", STEP_MS);
-      live.filter((c) => c.state !== "live").map((c) => c.eposId).should.eql(["till-gone"]);
+      const live = await until(
+        async () => {
+          const r = await report();
+          const open = (id) => (r.find((c) => c.configId === id && c.state === "live") || { open: [] }).open.map((p) => p.paymentId);
+          return open(CFG).includes("pay-live-1") && open(OLD).includes("pay-old-1") ? r : null;
+        },
+        "both sales open in the runtime's report",
+        STEP_MS,
+      );
+      live
+        .filter((c) => c.state !== "live")
+        .map((c) => c.eposId)
+        .should.eql(["till-gone"]);
 
       await openConfigDialog(page, PAY_OLD);
       const box = page.locator("#pac-config-open-payments");
@@ -868,7 +1001,11 @@ describe("editor in a real browser", function () {
       (await box.textContent()).should.equal("");
       asked.length.should.equal(0, "nothing asked while the identity is the deployed one");
       await page.locator("#node-config-input-eposId").fill("till-new");
-      await until(async () => /1 payment is still open under EPOS id till-old; after deploy a drain-only connection collects its result\./.test(await box.textContent()), "the open payment warning", STEP_MS);
+      await until(
+        async () => /1 payment is still open under EPOS id till-old; after deploy a drain-only connection collects its result\./.test(await box.textContent()),
+        "the open payment warning",
+        STEP_MS,
+      );
       (await box.isVisible()).should.be.true();
       (await box.getAttribute("role")).should.equal("status");
       (await box.getAttribute("data-count")).should.equal("1");
@@ -914,13 +1051,20 @@ describe("editor in a real browser", function () {
       (await refund.locator(".pac-sb-pay-status").textContent()).should.match(/^refund · T-7 · started /);
       (await refund.locator(".pac-sb-open-reason").textContent()).should.match(/^no deployed connection uses epos-id till-gone /);
       (await draining.count()).should.equal(0);
-      (await open.locator('[data-open-state="live"], li[data-payment="pay-live-1"], li[data-payment="pay-old-1"]').count()).should.equal(0, "live payments stay in their own sections");
+      (await open.locator('[data-open-state="live"], li[data-payment="pay-live-1"], li[data-payment="pay-old-1"]').count()).should.equal(
+        0,
+        "live payments stay in their own sections",
+      );
 
       // The old till takes another EPOS id and is deployed with its sale open: it drains.
       n = asked.length;
       await openConfigDialog(page, PAY_OLD);
       await page.locator("#node-config-input-eposId").fill("till-new");
-      await until(async () => /1 payment is still open under EPOS id till-old/.test(await page.locator("#pac-config-open-payments").textContent()), "the dialog's warning", STEP_MS);
+      await until(
+        async () => /1 payment is still open under EPOS id till-old/.test(await page.locator("#pac-config-open-payments").textContent()),
+        "the dialog's warning",
+        STEP_MS,
+      );
       await closeTray(page, "#node-config-dialog-ok");
       await closeTray(page, "#node-dialog-ok");
       asked.length.should.equal(n + 1, "the dialog asked once");
@@ -982,7 +1126,9 @@ describe("editor in a real browser", function () {
       const status = row.locator(".pac-sb-pay-status");
       (await status.textContent()).should.equal("refused: not sent · SIM00001");
       (await status.getAttribute("class")).should.match(/\bpac-sb-status-refused\b/);
-      (await row.locator(".pac-sb-pay-reason").textContent()).should.match(/^payment pay-refused-1 was not sent: the journal (could not store it|cannot write) \(.+\)/);
+      (await row.locator(".pac-sb-pay-reason").textContent()).should.match(
+        /^payment pay-refused-1 was not sent: the journal (could not store it|cannot write) \(.+\)/,
+      );
       (await row.locator(".pac-sb-query").count()).should.equal(0, "nothing to ask Dojo");
       // In red, as the error texts: unlike a settled payment's grey line.
       const colours = await page.evaluate(() => {

@@ -87,7 +87,12 @@ async function startNodeRed({ flows = [], credentials, adminAuth, env = {}, prep
   child.stdout.on("data", (c) => (output += c.toString()));
   child.stderr.on("data", (c) => (output += c.toString()));
   let exited = false;
-  const exit = new Promise((resolve) => child.once("exit", (code, signal) => resolve((exited = true) && { code, signal })));
+  const exit = new Promise((resolve) =>
+    child.once("exit", (code, signal) => {
+      exited = true;
+      resolve({ code, signal });
+    }),
+  );
 
   async function stop() {
     if (!exited) {
@@ -109,7 +114,11 @@ async function startNodeRed({ flows = [], credentials, adminAuth, env = {}, prep
       "Node-RED to listen",
       30000,
     );
-    await until(() => /Started flows|Flows stopped due to missing node types/.test(output) || /Waiting for missing types/.test(output), "flows to start", 30000);
+    await until(
+      () => /Started flows|Flows stopped due to missing node types/.test(output) || /Waiting for missing types/.test(output),
+      "flows to start",
+      30000,
+    );
     if (!/Started flows/.test(output)) throw new Error(`flows did not start:\n${output}`);
     return { url: `http://127.0.0.1:${port}/`, port, userDir, log: () => output, stop };
   } catch (e) {

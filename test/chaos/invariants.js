@@ -55,7 +55,9 @@ function checkAll(ctx) {
         const kill = j && j.doneTs !== undefined && sigkills.find((k) => k.at >= j.doneTs && k.at - j.doneTs <= HANDOVER_WINDOW_MS);
         if (kill) {
           handoverLost++;
-          details.push(`tolerated: ${id} (${p.status}) handed over ("done" journaled at ${j.doneTs}) ${kill.at - j.doneTs} ms before a SIGKILL; the sink had not run (README Limits: a flow sink must be idempotent)`);
+          details.push(
+            `tolerated: ${id} (${p.status}) handed over ("done" journaled at ${j.doneTs}) ${kill.at - j.doneTs} ms before a SIGKILL; the sink had not run (README Limits: a flow sink must be idempotent)`,
+          );
           continue;
         }
         details.push(`FAIL: ${id} (${p.status}, terminal ${p.terminalId}) has no result in the flow and is not listed open (journal: ${describeJournal(j)})`);
@@ -71,7 +73,9 @@ function checkAll(ctx) {
           toleratedDup++;
           details.push(`tolerated: ${id} has ${res.length} results, the later ones redelivered after a SIGKILL while it was open`);
         } else {
-          details.push(`FAIL: ${id} has ${res.length} results: ${res.map((r) => `${r.node}:${r.out} ${r.status}${r.redelivered ? " redelivered" : ""} at ${r.at}`).join("; ")}`);
+          details.push(
+            `FAIL: ${id} has ${res.length} results: ${res.map((r) => `${r.node}:${r.out} ${r.status}${r.redelivered ? " redelivered" : ""} at ${r.at}`).join("; ")}`,
+          );
           continue;
         }
         if (!resultMatches(first.status, p)) details.push(`FAIL: ${id} result ${first.status} but the ledger says ${p.status}`);
@@ -101,7 +105,10 @@ function checkAll(ctx) {
   // 2. no CreatePayment / CreateRefund id sent twice
   {
     const details = [];
-    for (const [name, list] of [["CreatePayment", sim.stats.createPaymentIds], ["CreateRefund", sim.stats.createRefundIds]]) {
+    for (const [name, list] of [
+      ["CreatePayment", sim.stats.createPaymentIds],
+      ["CreateRefund", sim.stats.createRefundIds],
+    ]) {
       const seen = new Map();
       for (const id of list) seen.set(id, (seen.get(id) || 0) + 1);
       for (const [id, n] of seen) if (n > 1) details.push(`FAIL: ${name} ${id} sent ${n} times`);

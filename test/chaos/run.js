@@ -97,7 +97,10 @@ async function main() {
   }
   if (keep) console.log(`kept ${root} (events.log, results.jsonl, userdir/ with the journal)`);
   else fs.rmSync(root, { recursive: true, force: true });
-  if (failed > 0 || harnessError) console.log(`replay: npm run test:chaos -- --seed ${opts.seed}${opts.seconds !== 170 ? ` --seconds ${opts.seconds}` : ""}${opts.terminals !== 3 ? ` --terminals ${opts.terminals}` : ""}`);
+  if (failed > 0 || harnessError)
+    console.log(
+      `replay: npm run test:chaos -- --seed ${opts.seed}${opts.seconds !== 170 ? ` --seconds ${opts.seconds}` : ""}${opts.terminals !== 3 ? ` --terminals ${opts.terminals}` : ""}`,
+    );
   console.log(`runtime ${((Date.now() - started) / 1000).toFixed(1)} s`);
   if (harnessError) {
     console.log("0 passed, 1 failed");
@@ -255,14 +258,16 @@ class Harness {
     }
     this.stats.restarts++;
     const child = this.red.child;
-    this.red.exited.then(({ code, signal }) => {
+    void this.red.exited.then(({ code, signal }) => {
       if (this.red.child !== child) return;
       if (this.expectExit) return;
       const what = `exit ${code ?? signal} at +${((Date.now() - this.t0) / 1000).toFixed(3)}s`;
       this.exits.unexpected.push(what);
       this.note("CRASH", `Node-RED ${what}`);
       // carry on: restart it (after whatever the lifecycle is doing)
-      this.lifecycle = this.lifecycle.then(() => (this.red.child === child ? this.startRed() : undefined)).catch((e) => this.note("life", `restart after crash failed: ${e.message}`));
+      this.lifecycle = this.lifecycle
+        .then(() => (this.red.child === child ? this.startRed() : undefined))
+        .catch((e) => this.note("life", `restart after crash failed: ${e.message}`));
     });
   }
 
@@ -333,7 +338,9 @@ class Harness {
       case "sale":
       case "preauth":
         this.opStart.set(step.id, Date.now());
-        return this.track(this.post(step, step.target === "pay2" ? "/sale2" : `/${step.kind}`, { amount: step.amount, paymentId: step.id, terminalId: step.terminalId }));
+        return this.track(
+          this.post(step, step.target === "pay2" ? "/sale2" : `/${step.kind}`, { amount: step.amount, paymentId: step.id, terminalId: step.terminalId }),
+        );
       case "refund":
         this.opStart.set(step.id, Date.now());
         return this.track(this.post(step, "/refund", { amount: step.amount, paymentId: step.id, terminalId: step.terminalId }));
@@ -417,7 +424,10 @@ class Harness {
       const r = await this.red.request("POST", "/flows", flows, { "Node-RED-Deployment-Type": type });
       const ok = r.status === 200 || r.status === 204;
       if (!ok) this.stats.deployFailures++;
-      this.note("life", `deploy ${type} (epos ${this.state.eposId}${this.state.dup ? ", duplicated config" : ""}): ${r.status}${ok ? "" : ` ${r.text.slice(0, 200)}`}`);
+      this.note(
+        "life",
+        `deploy ${type} (epos ${this.state.eposId}${this.state.dup ? ", duplicated config" : ""}): ${r.status}${ok ? "" : ` ${r.text.slice(0, 200)}`}`,
+      );
       return ok;
     } catch (e) {
       this.stats.deployFailures++;
@@ -477,7 +487,9 @@ class Harness {
     await this.deploy("nodes");
     const connected = () => this.sim.connections().includes(ORIGINAL_EPOS);
     if (!(await this.waitFor(connected, 10000))) {
-      this.heal_.notes.push(`${ORIGINAL_EPOS} not connected 10 s after the original flow was deployed (connections: ${JSON.stringify(this.sim.connections())}); a full deploy follows`);
+      this.heal_.notes.push(
+        `${ORIGINAL_EPOS} not connected 10 s after the original flow was deployed (connections: ${JSON.stringify(this.sim.connections())}); a full deploy follows`,
+      );
       await this.deploy("full");
       if (!(await this.waitFor(connected, 10000))) {
         this.heal_.notes.push(`${ORIGINAL_EPOS} still not connected after a full deploy; Node-RED restarted`);
@@ -495,7 +507,8 @@ class Harness {
       }
       return all;
     };
-    if (!(await this.waitFor(idle, 20000, 200))) this.heal_.notes.push(`terminals still busy after 20 s: ${JSON.stringify(this.sim.terminals().map((t) => [t.terminalId, t.step, t.paymentId]))}`);
+    if (!(await this.waitFor(idle, 20000, 200)))
+      this.heal_.notes.push(`terminals still busy after 20 s: ${JSON.stringify(this.sim.terminals().map((t) => [t.terminalId, t.step, t.paymentId]))}`);
     const pending = () => [...this.eposIds].flatMap((e) => this.sim.pendingRecords(e).map((r) => `${e}:${r.paymentId}`));
     // A record pending for a payment the package lists open (with its reason, e.g. an identity no
     // deployed connection uses any more) is what the listing is for: not a failure to heal.
@@ -511,10 +524,14 @@ class Harness {
     // Every created payment final, and its result printed (bounded; a missing one is invariant 1's).
     const created = this.createdIds();
     const resultIds = () => new Set(this.results.filter(isResult).map((r) => r.paymentId));
-    await this.waitFor(() => {
-      const got = resultIds();
-      return [...created].every((id) => FINAL.has(this.sim.payment(id).status) && got.has(id));
-    }, 10000, 100);
+    await this.waitFor(
+      () => {
+        const got = resultIds();
+        return [...created].every((id) => FINAL.has(this.sim.payment(id).status) && got.has(id));
+      },
+      10000,
+      100,
+    );
     this.openListed = await this.fetchOpen();
     await delay(1500); // a duplicate would show up by now
     this.readResults();
@@ -595,12 +612,16 @@ class Harness {
     }
     const s = this.sim.stats;
     console.log(
-      `ledger: ${created.size} transactions created (${Object.entries(byStatus).map(([k, v]) => `${k} ${v}`).join(", ")}); ` +
+      `ledger: ${created.size} transactions created (${Object.entries(byStatus)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ")}); ` +
         `${s.createPaymentIds.length} CreatePayment, ${s.createRefundIds.length} CreateRefund, ${s.recordsSent} record deliveries, ${s.recordsAcked} acked; ` +
         `${s.connectionsOpened} connections, ${s.displaced} displaced`,
     );
     console.log(
-      `harness: ${this.requests.count} requests (${Object.entries(this.stats.http).map(([k, v]) => `${k} ${v}`).join(", ")}), ` +
+      `harness: ${this.requests.count} requests (${Object.entries(this.stats.http)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ")}), ` +
         `${this.kills.length} kills, ${this.stats.restarts} Node-RED starts, ${this.stats.deployFailures} failed deploys, ${this.results.length} result lines`,
     );
     for (const inv of invariants) {
@@ -625,7 +646,10 @@ class Harness {
   /** The event log: all of it when short, else faults, lifecycle and the lines about `ids`. */
   printLog(ids = new Set()) {
     fs.writeFileSync(path.join(this.root, "events.log"), this.log.join("\n") + "\n");
-    const relevant = (l) => !/\] (action|result|http) /.test(l) || [...ids].some((id) => new RegExp(`\\b${id}\\b`).test(l)) || /(deploy|SIG|socket drop|sim fault|outage|storage|epos|duplicated)/.test(l);
+    const relevant = (l) =>
+      !/\] (action|result|http) /.test(l) ||
+      [...ids].some((id) => new RegExp(`\\b${id}\\b`).test(l)) ||
+      /(deploy|SIG|socket drop|sim fault|outage|storage|epos|duplicated)/.test(l);
     const lines = this.log.length <= 3000 ? this.log : this.log.filter(relevant);
     console.log(`---- event log (${lines.length} of ${this.log.length} lines; all in events.log) ----`);
     for (const l of lines) console.log(l);

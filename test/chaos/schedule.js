@@ -106,7 +106,7 @@ function makePlan({ seed, chaosMs, terminals, storage }) {
   // The plan's own estimate of when each terminal is free again (no look at the real one): most
   // transactions go to the terminal expected to be free first, some to any (TERMINAL_BUSY is a path too).
   const freeAt = new Map(terminalIds.map((id) => [id, 0]));
-  const chooseTerminal = (t) => {
+  const chooseTerminal = (_t) => {
     if (r.chance(0.1)) return r.pick(terminalIds);
     const min = Math.min(...freeAt.values());
     return r.pick(terminalIds.filter((id) => freeAt.get(id) === min));
@@ -119,10 +119,7 @@ function makePlan({ seed, chaosMs, terminals, storage }) {
     const target = inDup(t) && r.chance(0.35) ? "pay2" : "pay";
     n++;
     if (kind === "sale" || kind === "signatureSale" || kind === "waitCancel") {
-      const a =
-        kind === "sale"
-          ? amountFor(r, SALE_MAGIC)
-          : { amount: r.int(1, 250) * 100 + (kind === "signatureSale" ? MAGIC.signature : MAGIC.waitCard) };
+      const a = kind === "sale" ? amountFor(r, SALE_MAGIC) : { amount: r.int(1, 250) * 100 + (kind === "signatureSale" ? MAGIC.signature : MAGIC.waitCard) };
       const id = `sale-${n}`;
       add(t, { kind: "sale", id, amount: a.amount, terminalId, target });
       occupy(terminalId, t, busyMs(a.amount));

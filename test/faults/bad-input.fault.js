@@ -21,7 +21,6 @@ const {
   paymentNode,
   outputHelpers,
   creds,
-  approve,
   SETTLE_MS,
 } = require("./helpers");
 
@@ -202,7 +201,11 @@ describe("faults: bad input to every node (through the nodes)", function () {
       [{ payload: { paymentId: "late-1", terminalId: "no way" } }, INVALID, /msg\.payload\.terminalId must be a terminal id/],
       [{ payload: { paymentId: "late-1", terminalId: 42 } }, INVALID, /terminalId must be a terminal id.*got 42/],
       [{ payload: { paymentId: "never-seen" } }, INVALID, /terminalId is needed to cancel never-seen: the journal does not know this payment/],
-      [{ payload: { paymentId: "late-1" } }, "INVALID_STATE", /late-1 can no longer be cancelled: the card was already presented \(last step PLEASE_WAIT\)\. Refund it instead/],
+      [
+        { payload: { paymentId: "late-1" } },
+        "INVALID_STATE",
+        /late-1 can no longer be cancelled: the card was already presented \(last step PLEASE_WAIT\)\. Refund it instead/,
+      ],
       [{ paymentId: done }, "INVALID_STATE", /done-1 can no longer be cancelled: it already ended CAPTURED; refund it instead/],
     ]);
     await sim.act("SIM00001", "approve");
@@ -242,7 +245,11 @@ describe("faults: bad input to every node (through the nodes)", function () {
       [{ topic: "signature", payload: { accepted: true } }, INVALID, /a signature answer needs/],
       [{ topic: "signature", payload: { paymentId: 42, accepted: true } }, INVALID, /a signature answer needs/],
       [{ topic: "signature", payload: { paymentId: "sig-1", accepted: "yes" } }, INVALID, /accepted: true or false/],
-      [{ topic: "signature", payload: { paymentId: "nobody", accepted: true } }, "NO_QUESTION", /no open signature question for payment nobody: already answered, timed out, or not asked/],
+      [
+        { topic: "signature", payload: { paymentId: "nobody", accepted: true } },
+        "NO_QUESTION",
+        /no open signature question for payment nobody: already answered, timed out, or not asked/,
+      ],
     ]);
     // a real question is still answered
     helper.getNode("pay").receive({ payload: { amount: 1202, paymentId: "sig-1" } });
@@ -250,6 +257,8 @@ describe("faults: bad input to every node (through the nodes)", function () {
     helper.getNode("pay").receive({ topic: "signature", payload: { paymentId: "sig-1", accepted: false } });
     await until(() => t.ko.some((m) => m.paymentId === "sig-1"), "declined");
     // answered already: a second answer is refused, nothing sent
-    await refuses("pay", [[{ topic: "signature", payload: { paymentId: "sig-1", accepted: true } }, "NO_QUESTION", /no open signature question for payment sig-1/]]);
+    await refuses("pay", [
+      [{ topic: "signature", payload: { paymentId: "sig-1", accepted: true } }, "NO_QUESTION", /no open signature question for payment sig-1/],
+    ]);
   });
 });

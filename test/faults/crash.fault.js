@@ -6,20 +6,7 @@
 // manual terminal. The proof is the result file: exactly one line per payment.
 const fs = require("fs");
 const path = require("path");
-const {
-  until,
-  delay,
-  tmpDir,
-  cleanup,
-  startSim,
-  waitStep,
-  approve,
-  prepareUserDir,
-  redProcess,
-  jsonLines,
-  nextEvent,
-  functionNode,
-} = require("./helpers");
+const { until, delay, tmpDir, cleanup, startSim, waitStep, approve, prepareUserDir, redProcess, jsonLines, nextEvent, functionNode } = require("./helpers");
 
 const SLOW_FSYNC = path.join(__dirname, "support", "slow-fsync.js");
 
@@ -27,18 +14,57 @@ const SLOW_FSYNC = path.join(__dirname, "support", "slow-fsync.js");
 function tillFlow(sim, dir) {
   return [
     { id: "tab", type: "tab", label: "till", disabled: false, info: "" },
-    { id: "cfg", type: "pac-config", name: "till", environment: "custom", url: sim.url, eposId: "till-c", softwareHouseId: "shopflow-faults", resellerId: "", requestTimeout: "5" },
-    { id: "in", z: "tab", type: "http in", name: "", url: "/sale", method: "post", upload: false, swaggerDoc: "", x: 100, y: 100, wires: [["prep", "accepted"]] },
+    {
+      id: "cfg",
+      type: "pac-config",
+      name: "till",
+      environment: "custom",
+      url: sim.url,
+      eposId: "till-c",
+      softwareHouseId: "shopflow-faults",
+      resellerId: "",
+      requestTimeout: "5",
+    },
+    {
+      id: "in",
+      z: "tab",
+      type: "http in",
+      name: "",
+      url: "/sale",
+      method: "post",
+      upload: false,
+      swaggerDoc: "",
+      x: 100,
+      y: 100,
+      wires: [["prep", "accepted"]],
+    },
     { id: "accepted", z: "tab", type: "http response", name: "", statusCode: "202", headers: {}, x: 300, y: 60, wires: [] },
-    functionNode("prep", "order", "msg.order = msg.payload.order;\nmsg.payload = { amount: msg.payload.amount, paymentId: msg.payload.paymentId };\nreturn msg;", "pay"),
-    { id: "pay", z: "tab", type: "pac-payment", name: "", server: "cfg", terminalId: "SIM00001", currency: "GBP", captureMode: "AUTO", signature: "accept", x: 500, y: 100, wires: [["line"], ["line"], []] },
+    functionNode(
+      "prep",
+      "order",
+      "msg.order = msg.payload.order;\nmsg.payload = { amount: msg.payload.amount, paymentId: msg.payload.paymentId };\nreturn msg;",
+      "pay",
+    ),
+    {
+      id: "pay",
+      z: "tab",
+      type: "pac-payment",
+      name: "",
+      server: "cfg",
+      terminalId: "SIM00001",
+      currency: "GBP",
+      captureMode: "AUTO",
+      signature: "accept",
+      x: 500,
+      y: 100,
+      wires: [["line"], ["line"], []],
+    },
     {
       id: "line",
       z: "tab",
       type: "function",
       name: "result line",
-      func:
-        "msg.payload = { paymentId: msg.paymentId, status: msg.payload.status, amount: msg.payload.amount, order: msg.order === undefined ? null : msg.order, redelivered: msg.redelivered === true, at: Date.now() };\nreturn msg;",
+      func: "msg.payload = { paymentId: msg.paymentId, status: msg.payload.status, amount: msg.payload.amount, order: msg.order === undefined ? null : msg.order, redelivered: msg.redelivered === true, at: Date.now() };\nreturn msg;",
       outputs: 1,
       timeout: 0,
       noerr: 0,
@@ -49,7 +75,21 @@ function tillFlow(sim, dir) {
       y: 100,
       wires: [["sink"]],
     },
-    { id: "sink", z: "tab", type: "file", name: "", filename: path.join(dir, "results.jsonl"), filenameType: "str", appendNewline: true, createDir: true, overwriteFile: "false", encoding: "none", x: 900, y: 100, wires: [[]] },
+    {
+      id: "sink",
+      z: "tab",
+      type: "file",
+      name: "",
+      filename: path.join(dir, "results.jsonl"),
+      filenameType: "str",
+      appendNewline: true,
+      createDir: true,
+      overwriteFile: "false",
+      encoding: "none",
+      x: 900,
+      y: 100,
+      wires: [[]],
+    },
   ];
 }
 
@@ -161,7 +201,9 @@ describe("faults: Node-RED killed (SIGKILL) and restarted on the same userDir (r
       sim.stats.recordsAcked.should.equal(0);
       await killed();
       // what the till had on disk when it died: the record, not acknowledged, nothing handed over
-      const j = journalLines(dir).filter((e) => e.id === "crash-6a").map((e) => e.t);
+      const j = journalLines(dir)
+        .filter((e) => e.id === "crash-6a")
+        .map((e) => e.t);
       j.should.containEql("record");
       j.should.not.containEql("emit");
       sim.pendingRecords("till-c").should.have.length(1);
@@ -187,7 +229,9 @@ describe("faults: Node-RED killed (SIGKILL) and restarted on the same userDir (r
       sim.pendingRecords("till-c").should.have.length(0);
       const sentBefore = sim.stats.recordsSent;
       // where the hand-over stood when the process died (depends on how durable "emit" is made)
-      const j = journalLines(dir).filter((e) => e.id === "crash-6b").map((e) => e.t);
+      const j = journalLines(dir)
+        .filter((e) => e.id === "crash-6b")
+        .map((e) => e.t);
       j.should.containEql("record");
       const stage = j.includes("done") ? "handed over" : j.includes("emit") ? "emit written, not handed over" : "recorded, not handed over";
 
@@ -195,7 +239,8 @@ describe("faults: Node-RED killed (SIGKILL) and restarted on the same userDir (r
       const got = await lines(1);
       got.should.have.length(1);
       got[0].should.containDeep({ paymentId: "crash-6b", status: "CAPTURED", order: 62 });
-      if (stage === "handed over") before.should.equal(1); // written by the flow before the crash, not re-offered
+      if (stage === "handed over")
+        before.should.equal(1); // written by the flow before the crash, not re-offered
       else {
         before.should.equal(0);
         // re-offered after the restart; flagged when it might have reached the flow before the crash
@@ -216,7 +261,10 @@ describe("faults: Node-RED killed (SIGKILL) and restarted on the same userDir (r
       await delay(200);
       await red.kill9();
       await until(() => !sim.connections().includes("till-c"), "socket closed", 5000);
-      journalLines(dir).filter((e) => e.id === "crash-6c").map((e) => e.t).should.not.containEql("record");
+      journalLines(dir)
+        .filter((e) => e.id === "crash-6c")
+        .map((e) => e.t)
+        .should.not.containEql("record");
       sim.pendingRecords("till-c").should.have.length(1);
 
       await restart();

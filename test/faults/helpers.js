@@ -58,7 +58,12 @@ function waitStep(sim, step, id = "SIM00001", ms = 5000) {
 
 /** Count every frame the EPOS sends (requests and responses: anything that reaches "Dojo"). */
 function frameCounter(sim) {
-  const c = { frames: [], get count() { return c.frames.length; } };
+  const c = {
+    frames: [],
+    get count() {
+      return c.frames.length;
+    },
+  };
   const on = (f) => c.frames.push(f.text);
   sim.on("frameIn", on);
   onCleanup(() => sim.off("frameIn", on));
@@ -101,10 +106,14 @@ function lastStatus(list) {
 
 /** The config node, once its client is open. */
 async function waitOpen(cfgId = "cfg", ms = 8000) {
-  await until(() => {
-    const cfg = helper.getNode(cfgId);
-    return cfg && cfg.pac && cfg.pac.client && cfg.pac.client.state === "open";
-  }, `config ${cfgId} connected`, ms);
+  await until(
+    () => {
+      const cfg = helper.getNode(cfgId);
+      return cfg && cfg.pac && cfg.pac.client && cfg.pac.client.state === "open";
+    },
+    `config ${cfgId} connected`,
+    ms,
+  );
   return helper.getNode(cfgId);
 }
 
@@ -295,7 +304,7 @@ class RedProcess {
     let started = false;
     const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
     this.exited = exited;
-    exited.then(() => children.delete(child));
+    void exited.then(() => children.delete(child));
     const onData = (chunk) => {
       this.output += chunk.toString();
     };
@@ -318,7 +327,7 @@ class RedProcess {
         }
       };
       child.stdout.on("data", check);
-      exited.then(({ code, signal }) => {
+      void exited.then(({ code, signal }) => {
         if (started) return;
         clearTimeout(timer);
         reject(new Error(`Node-RED exited (${code ?? signal}) before starting:\n${this.output.slice(from)}`));

@@ -116,7 +116,10 @@ describe("faults: one identity, one owner (through the nodes)", function () {
     const sim = await startSim();
     const { flow, res, paymentId } = await saleAtPresentCard(sim);
     const before = await helper.request().get("/pac/open-payments").expect(200);
-    before.body.connections.find((c) => c.configId === "cfg").open.map((p) => p.paymentId).should.eql([paymentId]);
+    before.body.connections
+      .find((c) => c.configId === "cfg")
+      .open.map((p) => p.paymentId)
+      .should.eql([paymentId]);
 
     const changed = flow.map((n) => (n.id === "cfg" ? { ...n, eposId: "till-g" } : n));
     await helper.setFlows(changed, "nodes", creds(sim));
@@ -158,7 +161,9 @@ describe("faults: one identity, one owner (through the nodes)", function () {
     const got = collectors();
     await waitOpen();
     await until(() => sim.connections().sort().join() === "till-f,till-g", "till-f drained again after the restart", 5000);
-    logged("WARN", "cfg").some((m) => /left open under epos-id till-f before a restart/.test(m)).should.be.true();
+    logged("WARN", "cfg")
+      .some((m) => /left open under epos-id till-f before a restart/.test(m))
+      .should.be.true();
     await approve(sim);
     await until(() => got.ok.length >= 1, "the result", 10000);
     await delay(SETTLE_MS);
@@ -186,10 +191,18 @@ describe("faults: one identity, one owner (through the nodes)", function () {
   it("the epos-id is changed and changed back while the sale runs: the new connection takes over from the drain-only one; one connection per identity, one result", async () => {
     const sim = await startSim();
     const { flow, res, paymentId } = await saleAtPresentCard(sim);
-    await helper.setFlows(flow.map((n) => (n.id === "cfg" ? { ...n, eposId: "till-g" } : n)), "nodes", creds(sim));
+    await helper.setFlows(
+      flow.map((n) => (n.id === "cfg" ? { ...n, eposId: "till-g" } : n)),
+      "nodes",
+      creds(sim),
+    );
     await waitOpen();
     await until(() => sim.connections().length === 2, "draining + new", 5000);
-    await helper.setFlows(flow.map((n) => (n.id === "cfg" ? { ...n, name: "Front till again" } : n)), "nodes", creds(sim));
+    await helper.setFlows(
+      flow.map((n) => (n.id === "cfg" ? { ...n, name: "Front till again" } : n)),
+      "nodes",
+      creds(sim),
+    );
     const got = collectors();
     await waitOpen();
     await until(() => sim.connections().sort().join() === "till-f,till-g" || sim.connections().join() === "till-f", "settled", 5000);

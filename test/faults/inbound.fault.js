@@ -99,7 +99,9 @@ describe("faults: malformed and hostile frames from Dojo (through the nodes)", f
     ];
     for (const j of junk) sim.sendRaw("till-f", j).should.be.true();
     // a frame over the 1 MiB limit (but under ws's hard cap): refused with a warning, connection kept
-    sim.sendRaw("till-f", JSON.stringify({ jsonrpc: "2.0", method: "TerminalNotification", params: { paymentId, pad: "x".repeat(2 * 1024 * 1024) } })).should.be.true();
+    sim
+      .sendRaw("till-f", JSON.stringify({ jsonrpc: "2.0", method: "TerminalNotification", params: { paymentId, pad: "x".repeat(2 * 1024 * 1024) } }))
+      .should.be.true();
     await until(() => warnings().some((w) => /exceeds the 1048576-byte limit/.test(w)), "oversized-frame warning");
     await delay(SETTLE_MS);
 
@@ -167,7 +169,9 @@ describe("faults: malformed and hostile frames from Dojo (through the nodes)", f
     should({}.constructor.prototype.polluted).be.undefined();
     const rec = t.evs.find((m) => m.topic === "record" && !m.payload.orphan && m.paymentId === "evil-1");
     rec.payload.foreign.should.be.true();
-    Object.keys(rec.payload.record).filter((k) => DANGEROUS.includes(k)).should.eql([]);
+    Object.keys(rec.payload.record)
+      .filter((k) => DANGEROUS.includes(k))
+      .should.eql([]);
     Object.keys(rec.payload.record.card).should.not.containEql("__proto__");
     rec.payload.record.should.containDeep({ paymentId: "evil-1", status: "CAPTURED" });
     const note = t.evs.find((m) => m.topic === "notification" && m.payload.notification === "PLEASE_WAIT");
@@ -177,7 +181,9 @@ describe("faults: malformed and hostile frames from Dojo (through the nodes)", f
     answersTo(t.frames, 602)[0].result.should.eql({ paymentId: "evil-2", accepted: true });
     // the journal stored the record without the dangerous keys
     const stored = helper.getNode("cfg").pac.client.journal.get("evil-1").record;
-    Object.keys(stored).filter((k) => DANGEROUS.includes(k)).should.eql([]);
+    Object.keys(stored)
+      .filter((k) => DANGEROUS.includes(k))
+      .should.eql([]);
 
     await approve(sim);
     await until(() => t.ok.length === 1, "result");

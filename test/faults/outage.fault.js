@@ -14,7 +14,6 @@ const {
   onCleanup,
   startSim,
   waitStep,
-  statuses,
   lastStatus,
   waitOpen,
   flowWith,
@@ -28,7 +27,6 @@ const {
   exactlyOne,
   tcpProxy,
   within,
-  SETTLE_MS,
 } = require("./helpers");
 
 const APPROVED = { fill: "green", shape: "dot", text: "paid £12.50" };
@@ -94,7 +92,9 @@ describe("faults: outages, refusals and dead sockets (through the nodes)", funct
     sim.stats.createPaymentIds.should.eql([paymentId]);
     t.ok[0].order.should.equal(7);
     lastStatus(t.status).should.eql(APPROVED);
-    console.log(`      (outage: ${during} attempts in 20 s, retry delays ${delays.map((d) => (d / 1000).toFixed(1)).join(", ")} s; open again ${(back / 1000).toFixed(1)} s after the outage began)`);
+    console.log(
+      `      (outage: ${during} attempts in 20 s, retry delays ${delays.map((d) => (d / 1000).toFixed(1)).join(", ")} s; open again ${(back / 1000).toFixed(1)} s after the outage began)`,
+    );
   });
 
   it("8. wrong credentials (HTTP 401): status auth failed, one attempt, no storm; fixed by a deploy", async () => {

@@ -77,7 +77,13 @@ describe("faults: 11. redeploys while a payment runs (through the nodes)", funct
   /** (Re-)attach the collectors to the current helper instances. */
   function attach() {
     const seen = (got.attached ||= new WeakSet());
-    for (const [key, id] of [["ok", "ok"], ["ko", "ko"], ["errors", "errors"], ["completed", "completed"], ["status", "pay"]]) {
+    for (const [key, id] of [
+      ["ok", "ok"],
+      ["ko", "ko"],
+      ["errors", "errors"],
+      ["completed", "completed"],
+      ["status", "pay"],
+    ]) {
       const node = helper.getNode(id);
       if (seen.has(node)) continue;
       seen.add(node);
@@ -187,7 +193,14 @@ describe("faults: 11. redeploys while a payment runs (through the nodes)", funct
     // test/faults/.mocharc.json runs node with --expose-gc: without it the two checks below would be skipped.
     (typeof global.gc).should.equal("function", "the fault suite needs node --expose-gc");
     {
-      const current = new Set([helper.getNode("cfg"), helper.getNode("cfg").pac, helper.getNode("cfg").pac.client, helper.getNode("cfg").pac.client.connection, helper.getNode("cfg").pac.client.journal, helper.getNode("pay")]);
+      const current = new Set([
+        helper.getNode("cfg"),
+        helper.getNode("cfg").pac,
+        helper.getNode("cfg").pac.client,
+        helper.getNode("cfg").pac.client.connection,
+        helper.getNode("cfg").pac.client.journal,
+        helper.getNode("pay"),
+      ]);
       await delay(10);
       heap();
       await delay(10);
@@ -200,7 +213,10 @@ describe("faults: 11. redeploys while a payment runs (through the nodes)", funct
     after.client.should.eql(before.client);
     after.fds.should.be.belowOrEqual(before.fds + 2);
     for (const kind of new Set([...Object.keys(before.resources), ...Object.keys(after.resources)])) {
-      ((after.resources[kind] || 0) - (before.resources[kind] || 0)).should.be.belowOrEqual(2, `active ${kind}: ${JSON.stringify(before.resources)} -> ${JSON.stringify(after.resources)}`);
+      ((after.resources[kind] || 0) - (before.resources[kind] || 0)).should.be.belowOrEqual(
+        2,
+        `active ${kind}: ${JSON.stringify(before.resources)} -> ${JSON.stringify(after.resources)}`,
+      );
     }
     (after.heap - before.heap).should.be.below(4 * 1024 * 1024);
     displacedCount.should.equal(0); // each old connection was closed before its successor opened

@@ -61,11 +61,41 @@ function lineNode(id, kind, wires) {
 }
 
 function fileNode(id, file) {
-  return { id, z: "tab", type: "file", name: "", filename: file, filenameType: "str", appendNewline: true, createDir: true, overwriteFile: "false", encoding: "none", x: 700, y: 300, wires: [[]] };
+  return {
+    id,
+    z: "tab",
+    type: "file",
+    name: "",
+    filename: file,
+    filenameType: "str",
+    appendNewline: true,
+    createDir: true,
+    overwriteFile: "false",
+    encoding: "none",
+    x: 700,
+    y: 300,
+    wires: [[]],
+  };
 }
 
 function debugNode(id) {
-  return { id, z: "tab", type: "debug", name: id, active: true, tosidebar: true, console: true, tostatus: false, complete: "true", targetType: "full", statusVal: "", statusType: "auto", x: 700, y: 400, wires: [] };
+  return {
+    id,
+    z: "tab",
+    type: "debug",
+    name: id,
+    active: true,
+    tosidebar: true,
+    console: true,
+    tostatus: false,
+    complete: "true",
+    targetType: "full",
+    statusVal: "",
+    statusType: "auto",
+    x: 700,
+    y: 400,
+    wires: [],
+  };
 }
 
 function prepNode(id, next) {
@@ -77,17 +107,97 @@ function fullFlow(sim, dir) {
   const f = (n) => path.join(dir, n);
   return [
     { id: "tab", type: "tab", label: "till", disabled: false, info: "" },
-    { id: "cfg", type: "pac-config", name: "good", environment: "custom", url: sim.url, eposId: "till-s", softwareHouseId: "shopflow-faults", resellerId: "", requestTimeout: "5" },
-    { id: "cfgBad", type: "pac-config", name: "bad", environment: "custom", url: sim.url, eposId: "till-bad", softwareHouseId: "shopflow-faults", resellerId: "", requestTimeout: "5" },
+    {
+      id: "cfg",
+      type: "pac-config",
+      name: "good",
+      environment: "custom",
+      url: sim.url,
+      eposId: "till-s",
+      softwareHouseId: "shopflow-faults",
+      resellerId: "",
+      requestTimeout: "5",
+    },
+    {
+      id: "cfgBad",
+      type: "pac-config",
+      name: "bad",
+      environment: "custom",
+      url: sim.url,
+      eposId: "till-bad",
+      softwareHouseId: "shopflow-faults",
+      resellerId: "",
+      requestTimeout: "5",
+    },
     { id: "in", z: "tab", type: "http in", name: "", url: "/sale", method: "post", upload: false, swaggerDoc: "", x: 100, y: 100, wires: [["prep", "resp"]] },
-    { id: "inBad", z: "tab", type: "http in", name: "", url: "/sale-bad", method: "post", upload: false, swaggerDoc: "", x: 100, y: 200, wires: [["prepBad", "resp"]] },
+    {
+      id: "inBad",
+      z: "tab",
+      type: "http in",
+      name: "",
+      url: "/sale-bad",
+      method: "post",
+      upload: false,
+      swaggerDoc: "",
+      x: 100,
+      y: 200,
+      wires: [["prepBad", "resp"]],
+    },
     { id: "resp", z: "tab", type: "http response", name: "", statusCode: "202", headers: {}, x: 300, y: 60, wires: [] },
     prepNode("prep", "pay"),
     prepNode("prepBad", "payBad"),
-    { id: "pay", z: "tab", type: "pac-payment", name: "", server: "cfg", terminalId: "SIM00001", currency: "GBP", captureMode: "AUTO", signature: "ask", x: 500, y: 100, wires: [["results"], ["results"], ["progress", "dbg"]] },
-    { id: "payBad", z: "tab", type: "pac-payment", name: "", server: "cfgBad", terminalId: "SIM00001", currency: "GBP", captureMode: "AUTO", signature: "accept", x: 500, y: 200, wires: [["results"], ["results"], []] },
-    { id: "ev", z: "tab", type: "pac-events", name: "", server: "cfg", events: ["notification", "record", "signature", "connection", "wire"], terminalId: "", x: 100, y: 300, wires: [["events", "dbg"]] },
-    { id: "evBad", z: "tab", type: "pac-events", name: "", server: "cfgBad", events: ["connection", "wire"], terminalId: "", x: 100, y: 350, wires: [["events", "dbg"]] },
+    {
+      id: "pay",
+      z: "tab",
+      type: "pac-payment",
+      name: "",
+      server: "cfg",
+      terminalId: "SIM00001",
+      currency: "GBP",
+      captureMode: "AUTO",
+      signature: "ask",
+      x: 500,
+      y: 100,
+      wires: [["results"], ["results"], ["progress", "dbg"]],
+    },
+    {
+      id: "payBad",
+      z: "tab",
+      type: "pac-payment",
+      name: "",
+      server: "cfgBad",
+      terminalId: "SIM00001",
+      currency: "GBP",
+      captureMode: "AUTO",
+      signature: "accept",
+      x: 500,
+      y: 200,
+      wires: [["results"], ["results"], []],
+    },
+    {
+      id: "ev",
+      z: "tab",
+      type: "pac-events",
+      name: "",
+      server: "cfg",
+      events: ["notification", "record", "signature", "connection", "wire"],
+      terminalId: "",
+      x: 100,
+      y: 300,
+      wires: [["events", "dbg"]],
+    },
+    {
+      id: "evBad",
+      z: "tab",
+      type: "pac-events",
+      name: "",
+      server: "cfgBad",
+      events: ["connection", "wire"],
+      terminalId: "",
+      x: 100,
+      y: 350,
+      wires: [["events", "dbg"]],
+    },
     { id: "st", z: "tab", type: "status", name: "", scope: null, x: 100, y: 400, wires: [["statuses"]] },
     { id: "catch", z: "tab", type: "catch", name: "", scope: null, uncaught: false, x: 100, y: 450, wires: [["errors", "dbg"]] },
     lineNode("results", "result", [["resultsFile", "dbg"]]),
@@ -168,7 +278,9 @@ describe("faults: secrets never leak; transport security", function () {
       }
     };
     walk(dir);
-    Object.keys(files).some((f) => f.startsWith("dojo-pac-journal")).should.be.true();
+    Object.keys(files)
+      .some((f) => f.startsWith("dojo-pac-journal"))
+      .should.be.true();
     const places = {
       ...files,
       "Node-RED stdout+stderr (trace)": red.output,
@@ -184,14 +296,18 @@ describe("faults: secrets never leak; transport security", function () {
     red.output.should.match(/\[trace\]/);
     red.output.should.match(/\[debug:dbg\]/);
     const events = jsonLines(path.join(dir, "events.jsonl"));
-    for (const topic of ["notification", "record", "signature", "connection", "wire"]) events.some((e) => e.topic === topic).should.be.true(`no ${topic} event`);
+    for (const topic of ["notification", "record", "signature", "connection", "wire"])
+      events.some((e) => e.topic === topic).should.be.true(`no ${topic} event`);
     events.some((e) => e.topic === "connection" && e.payload.state === "auth-failed").should.be.true();
     events.filter((e) => e.topic === "wire").length.should.be.above(5);
     const statusTexts = jsonLines(path.join(dir, "statuses.jsonl")).map((s) => s.status.text);
     statusTexts.should.containEql("auth failed: check account name and API key");
     statusTexts.some((s) => / £12\.50$/.test(s)).should.be.true(); // the result, in the catalog's words
     const errors = jsonLines(path.join(dir, "errors.jsonl"));
-    errors.map((e) => e.error.code).sort().should.eql(["INVALID_INPUT", "NOT_CONNECTED"]);
+    errors
+      .map((e) => e.error.code)
+      .sort()
+      .should.eql(["INVALID_INPUT", "NOT_CONNECTED"]);
     red.output.should.match(/Dojo refused the credentials for epos-id "till-bad" \(HTTP 401\)/);
 
     for (const [where, text] of Object.entries(places)) {
@@ -226,7 +342,9 @@ describe("faults: secrets never leak; transport security", function () {
       const cfg = helper.getNode("cfg");
       const errors = collect("errors");
       await until(() => cfg.pac.connectionView.state === "config-error", "config error");
-      cfg.pac.connectionView.reason.should.equal("refusing unencrypted ws:// to [::ffff:7f00:1]: use wss:// (ws:// is allowed only for loopback or with allowInsecure)");
+      cfg.pac.connectionView.reason.should.equal(
+        "refusing unencrypted ws:// to [::ffff:7f00:1]: use wss:// (ws:// is allowed only for loopback or with allowInsecure)",
+      );
       (cfg.pac.client === null).should.be.true();
       helper.getNode("pay").receive({ payload: 1250 });
       await until(() => errors.length === 1, "error");
@@ -251,7 +369,27 @@ describe("faults: secrets never leak; transport security", function () {
         this.skip();
       }
       const dir = tmpDir("pac-faults-tls-");
-      execFileSync(openssl, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem"), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
+      execFileSync(
+        openssl,
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "rsa:2048",
+          "-nodes",
+          "-keyout",
+          path.join(dir, "key.pem"),
+          "-out",
+          path.join(dir, "cert.pem"),
+          "-days",
+          "1",
+          "-subj",
+          "/CN=127.0.0.1",
+          "-addext",
+          "subjectAltName=IP:127.0.0.1",
+        ],
+        { stdio: "ignore" },
+      );
       const server = https.createServer({ key: fs.readFileSync(path.join(dir, "key.pem")), cert: fs.readFileSync(path.join(dir, "cert.pem")) });
       const wss = new WebSocket.Server({ server });
       const seen = { tcp: 0, secure: 0, upgrades: 0, ws: 0, tlsErrors: [] };
@@ -271,7 +409,10 @@ describe("faults: secrets never leak; transport security", function () {
       helper.settings({ userDir: tmpDir("pac-faults-tls-u-") });
       await helper.load(
         nodeModules,
-        flowWith({ id: "cfg", type: "pac-config", environment: "custom", url, eposId: "till-tls", softwareHouseId: "sh", requestTimeout: 2 }, [paymentNode(), ...outputHelpers]),
+        flowWith({ id: "cfg", type: "pac-config", environment: "custom", url, eposId: "till-tls", softwareHouseId: "sh", requestTimeout: 2 }, [
+          paymentNode(),
+          ...outputHelpers,
+        ]),
         { cfg: { accountName: "acct", apiKey: "tls-test-key-0123456789" } },
       );
       const cfg = helper.getNode("cfg");

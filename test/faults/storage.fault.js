@@ -62,7 +62,10 @@ const warnings = (id = "cfg") => logged("WARN", id);
 
 /** The till's answers to Dojo's requests (records): parsed frames of kind response or error (Dojo carries errors under result). */
 function recordAnswers(frames, sim, paymentId) {
-  const parsed = frames.frames.map((f) => parseFrame(f)).filter((r) => r.ok).map((r) => r.frame);
+  const parsed = frames.frames
+    .map((f) => parseFrame(f))
+    .filter((r) => r.ok)
+    .map((r) => r.frame);
   return parsed.filter((f) => (f.kind === "response" && f.result.paymentId === paymentId) || f.kind === "error");
 }
 
@@ -93,7 +96,10 @@ describe("faults: storage (the journal's disk fails while payments run)", functi
     await approve(sim);
     // Dojo delivers the record, is refused, delivers it again (every 200 ms here): never acknowledged.
     await until(() => sim.stats.recordsSent >= 3, "three deliveries of the record", 5000);
-    sim.pendingRecords("till-f").map((r) => r.paymentId).should.eql([paymentId], "the record must still be pending at Dojo");
+    sim
+      .pendingRecords("till-f")
+      .map((r) => r.paymentId)
+      .should.eql([paymentId], "the record must still be pending at Dojo");
     sim.stats.recordsAcked.should.equal(0);
     const answers = recordAnswers(frames, sim, paymentId);
     answers.length.should.be.above(0, JSON.stringify(frames.frames.slice(-6)));
@@ -132,7 +138,13 @@ describe("faults: storage (the journal's disk fails while payments run)", functi
 
   for (const errno of ["ENOSPC", "EDQUOT", "EIO", "EROFS", "EACCES"]) {
     it(`a record that cannot be written (${errno}) is refused, not acknowledged, and stored by a redelivery once the disk heals: one result`, async () => {
-      const ctx = await recordDuringFault([{ op: "write", errno }, { op: "open", errno }], { errno });
+      const ctx = await recordDuringFault(
+        [
+          { op: "write", errno },
+          { op: "open", errno },
+        ],
+        { errno },
+      );
       await healAndCheck(ctx);
     });
   }
@@ -144,7 +156,9 @@ describe("faults: storage (the journal's disk fails while payments run)", functi
     await healAndCheck(ctx);
     // The journal rewrote a new active file (a snapshot) rather than trusting a later fsync.
     const dir = path.join(userDir, "dojo-pac-journal");
-    fs.readdirSync(dir).some((n) => /\.\d+\.jsonl$/.test(n)).should.be.true("the old active file was moved aside");
+    fs.readdirSync(dir)
+      .some((n) => /\.\d+\.jsonl$/.test(n))
+      .should.be.true("the old active file was moved aside");
   });
 
   it("while the journal cannot write, a new sale is refused with JOURNAL before anything is sent, and shows as refused in /pac/status", async () => {
@@ -166,7 +180,9 @@ describe("faults: storage (the journal's disk fails while payments run)", functi
     row.status.should.equal("REFUSED");
     row.reason.should.match(/JOURNAL|journal/);
     report.body.payments.filter((p) => p.status === "OUTCOME_UNKNOWN").should.have.length(0);
-    warnings().filter((m) => /journal/.test(m)).should.have.length(1);
+    warnings()
+      .filter((m) => /journal/.test(m))
+      .should.have.length(1);
     // Healed: the next sale goes (the journal probed and recovered by itself).
     faults.clear();
     await until(() => !/^journal: /.test(lastStatus(t.status)?.text ?? ""), "journal status gone", 5000);
@@ -195,12 +211,22 @@ describe("faults: storage (the journal's disk fails while payments run)", functi
     faults.clear();
     const m = await exactlyOne(t, paymentId);
     m.order.should.equal(9);
-    await until(() => journalLines(userDir).some((e) => e.t === "done" && e.id === paymentId) || journalLines(userDir).some((e) => e.t === "snap" && e.p.id === paymentId && e.p.deliveredAt), "done mark", 3000);
+    await until(
+      () =>
+        journalLines(userDir).some((e) => e.t === "done" && e.id === paymentId) ||
+        journalLines(userDir).some((e) => e.t === "snap" && e.p.id === paymentId && e.p.deliveredAt),
+      "done mark",
+      3000,
+    );
   });
 
   it("the journal cannot be opened (read-only at start): red status, sales refused with JOURNAL, and it starts by itself once writable", async () => {
     const sim = await startSim();
-    faults.set([{ op: "open", errno: "EROFS" }, { op: "mkdir", errno: "EROFS" }, { op: "write", errno: "EROFS" }]);
+    faults.set([
+      { op: "open", errno: "EROFS" },
+      { op: "mkdir", errno: "EROFS" },
+      { op: "write", errno: "EROFS" },
+    ]);
     const t = await loadPaymentFlow(sim, { wait: false });
     await until(() => /^journal: /.test(lastStatus(t.status)?.text ?? ""), "journal status", 3000);
     lastStatus(t.status).text.should.equal("journal: read-only");
@@ -325,7 +351,12 @@ describe("faults: storage, the engine's journal at every write point", function 
   it("rotation and its snapshot fail (ENOSPC on the snapshot, EIO on the rename): failed, then recovered with every open payment kept", async () => {
     const j = await open({ segmentBytes: 2000 });
     for (let i = 0; i < 5; i++) await j.write(start(`open-${i}`), false);
-    faults.set(inDir([{ op: "write", errno: "ENOSPC", path: ".tmp" }, { op: "rename", errno: "EIO" }]));
+    faults.set(
+      inDir([
+        { op: "write", errno: "ENOSPC", path: ".tmp" },
+        { op: "rename", errno: "EIO" },
+      ]),
+    );
     let failed = false;
     for (let i = 0; i < 40 && !failed; i++) {
       await j.write(start(`fill-${i}`), false).catch(() => undefined);
@@ -390,7 +421,12 @@ describe("faults: storage, the engine's journal at every write point", function 
   it("EBADF (the file closed under it): failed, then recovered into a new file", async () => {
     const j = await open();
     await j.write(start("b1"), false);
-    faults.set(inDir([{ op: "write", errno: "EBADF" }, { op: "fsync", errno: "EBADF" }]));
+    faults.set(
+      inDir([
+        { op: "write", errno: "EBADF" },
+        { op: "fsync", errno: "EBADF" },
+      ]),
+    );
     await j.write(record("b1"), true).should.be.rejected();
     j.health.should.containDeep({ state: "failed", code: "EBADF" });
     faults.clear();
@@ -428,7 +464,11 @@ describe("faults: storage, what Dojo did while the journal could not note it (en
     client.journal.health.state.should.equal("failed");
     client.journal.get(a).status.should.equal("AUTHORIZED"); // memory is not ahead of the disk
     faults.clear();
-    await until(() => client.journal.health.state === "ok" && client.journal.get(a).status === "CAPTURED" && client.journal.get(b).status === "REVERSED", "owed states journaled", 5000);
+    await until(
+      () => client.journal.health.state === "ok" && client.journal.get(a).status === "CAPTURED" && client.journal.get(b).status === "REVERSED",
+      "owed states journaled",
+      5000,
+    );
     client.journal.get(a).amount.should.equal(4500);
     (await client.getPayment(a)).status.should.equal("CAPTURED");
     (await client.getPayment(b)).status.should.equal("REVERSED");

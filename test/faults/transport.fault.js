@@ -11,7 +11,6 @@ const {
   tmpDir,
   cleanup,
   startSim,
-  terminal,
   waitStep,
   frameCounter,
   collect,
@@ -224,7 +223,10 @@ describe("faults: the connection drops at every step of a payment (through the n
         e.error.code.should.equal("TIMEOUT");
         e.error.message.should.match(/no answer to (GetPayment|CapturePayment) within 0\.5 s/);
       }
-      t.errors.map((e) => e.n).sort().should.eql([1, 2]);
+      t.errors
+        .map((e) => e.n)
+        .sort()
+        .should.eql([1, 2]);
       lastStatus(capStatus).fill.should.equal("red");
       sim.faults.clear();
       helper.getNode("st").receive({ payload: { paymentId: "pre-t1" } });

@@ -615,7 +615,7 @@ function create() {
         return;
       }
       rearm();
-      appendLog({ event: "rules", gen: Array.isArray(doc) ? null : doc.gen ?? null, count: fileRules.length, pid: process.pid, t: now });
+      appendLog({ event: "rules", gen: Array.isArray(doc) ? null : (doc.gen ?? null), count: fileRules.length, pid: process.pid, t: now });
     });
   }
 
