@@ -5,12 +5,10 @@
 // succeeds.
 const {
   helper,
-  unloadThen,
   nodeModules,
   until,
   delay,
-  tmpDir,
-  cleanup,
+  nodeRedSuite,
   startSim,
   waitStep,
   frameCounter,
@@ -31,10 +29,8 @@ describe("faults: bad input to every node (through the nodes)", function () {
   this.timeout(30000);
   let sim, t, frames;
 
-  before(() => helper.startServer());
-  after(() => helper.stopServer());
+  nodeRedSuite("pac-faults-b-");
   beforeEach(async () => {
-    helper.settings({ userDir: tmpDir("pac-faults-b-") });
     sim = await startSim({ manual: false, signatureTimeoutMs: 10000 });
     const flow = flowWith(customConfig(sim), [
       paymentNode({ signature: "ask" }),
@@ -59,9 +55,6 @@ describe("faults: bad input to every node (through the nodes)", function () {
       stOut: collect("stOut"),
     };
     frames = frameCounter(sim);
-  });
-  afterEach(async () => {
-    await unloadThen(cleanup);
   });
 
   /**

@@ -35,6 +35,29 @@ async function cleanup() {
   }
 }
 
+/**
+ * The preamble of a suite through the nodes, as one call at the top of its describe(): Node-RED's
+ * server (in this process) for the block, a fresh userDir per test (tmpDir(prefix)), and after each
+ * test: `beforeUnload`, the flows unloaded, cleanup(), then `afterCleanup`.
+ * Returns a view whose `userDir` is the current test's.
+ * @param {string} prefix the temp dir prefix of each test's userDir
+ * @param {{ beforeUnload?: () => void, afterCleanup?: () => void }} [opts]
+ */
+function nodeRedSuite(prefix, { beforeUnload, afterCleanup } = {}) {
+  const suite = { userDir: "" };
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+  beforeEach(() => {
+    suite.userDir = tmpDir(prefix);
+    helper.settings({ userDir: suite.userDir });
+  });
+  afterEach(async () => {
+    if (beforeUnload) beforeUnload();
+    await base.unloadThen(cleanup, ...(afterCleanup ? [afterCleanup] : []));
+  });
+  return suite;
+}
+
 function tmpDir(prefix) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix || "pac-faults-"));
   onCleanup(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -415,6 +438,7 @@ module.exports = {
   root,
   onCleanup,
   cleanup,
+  nodeRedSuite,
   tmpDir,
   startSim,
   terminal,

@@ -10,11 +10,9 @@ const fs = require("fs");
 const path = require("path");
 const {
   helper,
-  unloadThen,
   until,
   delay,
-  tmpDir,
-  cleanup,
+  nodeRedSuite,
   startSim,
   waitStep,
   terminal,
@@ -32,17 +30,7 @@ const base = require("../nodes-helpers");
 
 describe("faults: one identity, one owner (through the nodes)", function () {
   this.timeout(40000);
-  let userDir;
-
-  before(() => helper.startServer());
-  after(() => helper.stopServer());
-  beforeEach(() => {
-    userDir = tmpDir("pac-faults-i-");
-    helper.settings({ userDir });
-  });
-  afterEach(async () => {
-    await unloadThen(cleanup);
-  });
+  const suite = nodeRedSuite("pac-faults-i-");
 
   it("two connections with the same URL, account and epos-id: the second refuses, names the first, opens no socket; the first delivers", async () => {
     const sim = await startSim();
@@ -68,7 +56,7 @@ describe("faults: one identity, one owner (through the nodes)", function () {
     sim.stats.displaced.should.equal(0);
     should.not.exist(helper.getNode("cfg2").pac.client);
     // The journal has one writer: the lock names the first connection.
-    const dir = path.join(userDir, "dojo-pac-journal");
+    const dir = path.join(suite.userDir, "dojo-pac-journal");
     const locks = fs.readdirSync(dir).filter((n) => n.endsWith(".lock"));
     locks.should.have.length(1);
     fs.readFileSync(path.join(dir, locks[0]), "utf8").should.containEql("Front till");

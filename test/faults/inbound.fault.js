@@ -6,12 +6,10 @@ const should = require("should");
 // payment that was running meanwhile still ends with exactly one result.
 const {
   helper,
-  unloadThen,
   nodeModules,
   until,
   delay,
-  tmpDir,
-  cleanup,
+  nodeRedSuite,
   startSim,
   waitStep,
   frameCounter,
@@ -31,11 +29,8 @@ const DANGEROUS = ["__proto__", "constructor", "prototype"];
 describe("faults: malformed and hostile frames from Dojo (through the nodes)", function () {
   this.timeout(30000);
 
-  before(() => helper.startServer());
-  after(() => helper.stopServer());
-  beforeEach(() => helper.settings({ userDir: tmpDir("pac-faults-i-") }));
-  afterEach(async () => {
-    await unloadThen(cleanup);
+  nodeRedSuite("pac-faults-i-");
+  afterEach(() => {
     delete Object.prototype.polluted; // in case the test failed the hard way
   });
 

@@ -5,12 +5,11 @@ const net = require("net");
 const WebSocket = require("ws");
 const {
   helper,
-  unloadThen,
   nodeModules,
   until,
   delay,
   tmpDir,
-  cleanup,
+  nodeRedSuite,
   onCleanup,
   startSim,
   waitStep,
@@ -35,12 +34,7 @@ const RECONNECTING = /^disconnected: reconnecting in \d+ s$/;
 describe("faults: outages, refusals and dead sockets (through the nodes)", function () {
   this.timeout(30000);
 
-  before(() => helper.startServer());
-  after(() => helper.stopServer());
-  beforeEach(() => helper.settings({ userDir: tmpDir("pac-faults-o-") }));
-  afterEach(async () => {
-    await unloadThen(cleanup);
-  });
+  nodeRedSuite("pac-faults-o-");
 
   it("7. Dojo is down for 20 s, then back: backoff (no storm), reconnects, exactly one result", async function () {
     this.timeout(90000);

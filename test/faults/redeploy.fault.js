@@ -5,12 +5,10 @@
 const fs = require("fs");
 const {
   helper,
-  unloadThen,
   nodeModules,
   until,
   delay,
-  tmpDir,
-  cleanup,
+  nodeRedSuite,
   startSim,
   waitStep,
   terminal,
@@ -52,10 +50,8 @@ describe("faults: 11. redeploys while a payment runs (through the nodes)", funct
   this.timeout(60000);
   let sim, flow, got, displacedCount;
 
-  before(() => helper.startServer());
-  after(() => helper.stopServer());
+  nodeRedSuite("pac-faults-r-");
   beforeEach(async () => {
-    helper.settings({ userDir: tmpDir("pac-faults-r-") });
     sim = await startSim();
     displacedCount = 0;
     sim.on("disconnection", (d) => d.displaced && displacedCount++);
@@ -69,9 +65,6 @@ describe("faults: 11. redeploys while a payment runs (through the nodes)", funct
     await waitOpen();
     got = { ok: [], ko: [], errors: [], completed: [], status: [] };
     attach();
-  });
-  afterEach(async () => {
-    await unloadThen(cleanup);
   });
 
   /** (Re-)attach the collectors to the current helper instances. */

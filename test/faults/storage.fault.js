@@ -14,11 +14,11 @@ const { execFileSync } = require("child_process");
 const faults = require("./support/fs-faults");
 const {
   helper,
-  unloadThen,
   until,
   delay,
   tmpDir,
   cleanup,
+  nodeRedSuite,
   onCleanup,
   startSim,
   waitStep,
@@ -72,17 +72,7 @@ function recordAnswers(frames, sim, paymentId) {
 describe("faults: storage (the journal's disk fails while payments run)", function () {
   this.timeout(40000);
 
-  let userDir;
-  before(() => helper.startServer());
-  after(() => helper.stopServer());
-  beforeEach(() => {
-    userDir = tmpDir("pac-faults-s-");
-    helper.settings({ userDir });
-  });
-  afterEach(async () => {
-    faults.clear();
-    await unloadThen(cleanup);
-  });
+  const suite = nodeRedSuite("pac-faults-s-", { beforeUnload: () => faults.clear() });
 
   /** Sale at PRESENT_CARD with the journal failing as `rules` say; the record arrives during the fault. */
   async function recordDuringFault(rules, { errno, lineWritten = false } = {}) {
@@ -110,7 +100,7 @@ describe("faults: storage (the journal's disk fails while payments run)", functi
     // No trace in memory; on disk no line either, unless the write got through and its sync failed
     // (then it is in the file, unconfirmed and unacknowledged: the journal does not trust it).
     helper.getNode("cfg").pac.client.journal.isRecorded(paymentId).should.be.false();
-    if (!lineWritten) recordLines(userDir, paymentId).should.have.length(0);
+    if (!lineWritten) recordLines(suite.userDir, paymentId).should.have.length(0);
     [...t.ok, ...t.ko].should.have.length(0);
     // The status says it in under 20 characters; one warning with the path and the errno in words.
     await until(() => /^journal: /.test(lastStatus(t.status)?.text ?? ""), "journal status", 3000);
@@ -118,7 +108,7 @@ describe("faults: storage (the journal's disk fails while payments run)", functi
     lastStatus(t.status).text.length.should.be.below(20);
     const w = warnings().filter((m) => /journal/.test(m));
     w.should.have.length(1);
-    w[0].should.containEql(path.join(userDir, "dojo-pac-journal"));
+    w[0].should.containEql(path.join(suite.userDir, "dojo-pac-journal"));
     if (errno) w[0].should.containEql(errno);
     return { sim, t, frames, paymentId };
   }
@@ -130,7 +120,7 @@ describe("faults: storage (the journal's disk fails while payments run)", functi
     m.order.should.equal(7);
     m.payload.should.containDeep({ paymentId, status: "CAPTURED", amount: 1250 });
     await until(() => sim.pendingRecords("till-f").length === 0, "record acknowledged", 5000);
-    recordLines(userDir, paymentId).length.should.be.above(0);
+    recordLines(suite.userDir, paymentId).length.should.be.above(0);
     await until(() => lastStatus(t.status).fill === "green", "green again", 3000);
     lastStatus(t.status).should.eql(APPROVED);
     sim.stats.createPaymentIds.should.eql([paymentId]);
@@ -155,7 +145,7 @@ describe("faults: storage (the journal's disk fails while payments run)", functi
     before.should.be.above(0);
     await healAndCheck(ctx);
     // The journal rewrote a new active file (a snapshot) rather than trusting a later fsync.
-    const dir = path.join(userDir, "dojo-pac-journal");
+    const dir = path.join(suite.userDir, "dojo-pac-journal");
     fs.readdirSync(dir)
       .some((n) => /\.\d+\.jsonl$/.test(n))
       .should.be.true("the old active file was moved aside");
@@ -204,7 +194,7 @@ describe("faults: storage (the journal's disk fails while payments run)", functi
     faults.set([{ op: "write", errno: "ENOSPC", after: 1 }]);
     await approve(sim);
     await until(() => sim.pendingRecords("till-f").length === 0, "record acknowledged (it is on disk)", 5000);
-    recordLines(userDir, paymentId).should.have.length(1);
+    recordLines(suite.userDir, paymentId).should.have.length(1);
     await until(() => (faults.hits().write || 0) > 0, "emit mark refused", 3000);
     await delay(SETTLE_MS);
     [...t.ok, ...t.ko].should.have.length(0);
@@ -213,8 +203,8 @@ describe("faults: storage (the journal's disk fails while payments run)", functi
     m.order.should.equal(9);
     await until(
       () =>
-        journalLines(userDir).some((e) => e.t === "done" && e.id === paymentId) ||
-        journalLines(userDir).some((e) => e.t === "snap" && e.p.id === paymentId && e.p.deliveredAt),
+        journalLines(suite.userDir).some((e) => e.t === "done" && e.id === paymentId) ||
+        journalLines(suite.userDir).some((e) => e.t === "snap" && e.p.id === paymentId && e.p.deliveredAt),
       "done mark",
       3000,
     );
@@ -248,18 +238,18 @@ describe("faults: storage (the journal's disk fails while payments run)", functi
     t.pay.receive({ payload: 1250, order: 5 });
     await waitStep(sim, "presentCard");
     const paymentId = sim.stats.createPaymentIds[0];
-    fs.rmSync(path.join(userDir, "dojo-pac-journal"), { recursive: true, force: true });
+    fs.rmSync(path.join(suite.userDir, "dojo-pac-journal"), { recursive: true, force: true });
     await approve(sim);
     const m = await exactlyOne(t, paymentId);
     m.order.should.equal(5);
     await until(() => sim.pendingRecords("till-f").length === 0, "acknowledged", 5000);
     // On disk, in a file that exists (the directory was made again).
-    recordLines(userDir, paymentId).length.should.be.above(0);
+    recordLines(suite.userDir, paymentId).length.should.be.above(0);
   });
 
   describe("on a real full file system (a small tmpfs; needs root)", function () {
     it("ENOSPC for real: sales run until the disk (and the journal's preallocated space) is full; then every sale Dojo created gets one result once space is freed", async function () {
-      const dir = path.join(userDir, "dojo-pac-journal");
+      const dir = path.join(suite.userDir, "dojo-pac-journal");
       fs.mkdirSync(dir, { recursive: true });
       try {
         execFileSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", dir], { stdio: "pipe" });

@@ -5,11 +5,9 @@
 // sent once, the right status on the node.
 const {
   helper,
-  unloadThen,
   until,
   delay,
-  tmpDir,
-  cleanup,
+  nodeRedSuite,
   startSim,
   waitStep,
   frameCounter,
@@ -30,12 +28,7 @@ const RECONNECTING = /^disconnected: reconnecting in \d+ s$/;
 describe("faults: the connection drops at every step of a payment (through the nodes)", function () {
   this.timeout(30000);
 
-  before(() => helper.startServer());
-  after(() => helper.stopServer());
-  beforeEach(() => helper.settings({ userDir: tmpDir("pac-faults-t-") }));
-  afterEach(async () => {
-    await unloadThen(cleanup);
-  });
+  nodeRedSuite("pac-faults-t-");
 
   it("1. drop after CreatePayment is sent, before its ack: outcome unknown, followed up, one result", async () => {
     const sim = await startSim();
