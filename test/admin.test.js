@@ -228,7 +228,7 @@ describe("admin endpoints", function () {
       await load(flowWith(simConfig(), []));
       const closed = await new Promise((resolve) => {
         const srv = net.createServer().listen(0, "127.0.0.1", () => {
-          const port = srv.address().port;
+          const port = /** @type {import("net").AddressInfo} */ (srv.address()).port;
           srv.close(() => resolve(port));
         });
       });

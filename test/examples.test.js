@@ -115,6 +115,7 @@ describe("examples: a real Node-RED runs every example", function () {
    * Full deploy of the example (nothing else), then wait until every pac node in it shows
    * "connected". Returns [flow, mark, logMark]: the example's nodes, the event index and the
    * position in Node-RED's log at the deploy.
+   * @returns {Promise<[FlowNode[], number, number]>}
    */
   async function deploy(name) {
     const flow = readExample(name);

@@ -40,11 +40,16 @@ describe("journal lock", function () {
     return lock;
   }
 
+  /** @param {Record<string, string>} [env] */
   function child(env = {}) {
-    const c = spawn(process.execPath, ["-e", CHILD], {
-      env: { ...process.env, LOCK_PATH: lockPath, LABEL: "child", ...env },
-      stdio: ["pipe", "pipe", "inherit"],
-    });
+    // The child, given below the lines it prints (parsed) and a promise of its exit code.
+    /** @type {import("child_process").ChildProcessByStdio<import("stream").Writable, import("stream").Readable, null> & { lines: object[], exited: Promise<number> }} */
+    const c = /** @type {any} */ (
+      spawn(process.execPath, ["-e", CHILD], {
+        env: { ...process.env, LOCK_PATH: lockPath, LABEL: "child", ...env },
+        stdio: ["pipe", "pipe", "inherit"],
+      })
+    );
     children.push(c);
     c.lines = [];
     let buf = "";
@@ -167,7 +172,9 @@ describe("journal lock", function () {
       await delay(100);
       a.release();
     });
-    const [b, c] = await Promise.allSettled([acquireJournalLock(lockPath, { label: "b" }), acquireJournalLock(lockPath, { label: "c" })]);
+    const settled = await Promise.allSettled([acquireJournalLock(lockPath, { label: "b" }), acquireJournalLock(lockPath, { label: "c" })]);
+    // Typed as the outcomes the assertions below check.
+    const [b, c] = /** @type {[PromiseFulfilledResult<import("../dist/engine/journal/journal-lock").JournalLock>, PromiseRejectedResult]} */ (settled);
     calls.should.equal(1); // asked once, however many wait
     b.status.should.equal("fulfilled");
     locks.push(b.value);

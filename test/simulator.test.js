@@ -222,6 +222,7 @@ describe("PAC simulator", function () {
   });
 
   describe("magic amounts (automatic mode)", () => {
+    /** @type {Array<[number, string[], string, boolean]>} */
     const cases = [
       [1000, ["PRESENT_CARD", "PLEASE_WAIT", "APPROVED", "TRANSACTION_FINISHED"], "CAPTURED", true],
       [1001, ["PRESENT_CARD", "PLEASE_WAIT", "DECLINED", "TRANSACTION_FINISHED"], "DECLINED", false],

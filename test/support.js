@@ -40,7 +40,10 @@ async function openClient(sim, opts = {}) {
   return client;
 }
 
-/** Resolve with the first event matching pred, or reject after ms. */
+/**
+ * Resolve with the first event matching pred, or reject after ms.
+ * @param {import("events").EventEmitter} emitter @param {string} event @param {(...args: any[]) => boolean} [pred] @param {number} [ms]
+ */
 function waitFor(emitter, event, pred = () => true, ms = 3000) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -104,6 +104,7 @@ async function openEvents(url) {
   const res = await fetch(url, { signal: ctrl.signal, headers: { accept: "text/event-stream" } });
   const events = [];
   const waiters = new Set();
+  /** @type {(value?: unknown) => void} */
   let resolveEnded;
   const ended = new Promise((r) => (resolveEnded = r));
   const stream = { res, events, ended, isEnded: false, close: () => ctrl.abort() };
@@ -112,7 +113,8 @@ async function openEvents(url) {
     const decoder = new TextDecoder();
     let buf = "";
     try {
-      for await (const chunk of res.body) {
+      // DOM's ReadableStream type (lib "DOM", for the browser suite) lacks Node's async iterator
+      for await (const chunk of /** @type {AsyncIterable<Uint8Array>} */ (/** @type {unknown} */ (res.body))) {
         buf += decoder.decode(chunk, { stream: true });
         let i;
         while ((i = buf.indexOf("\n\n")) >= 0) {
@@ -159,7 +161,8 @@ async function openEvents(url) {
 
 /** An http server that mounts a handler at a base path, the way Express / Node-RED would. */
 async function mount(handler, { strip = false, prefix = "/pac/vt/abc", parseBody = false } = {}) {
-  const server = http.createServer((req, res) => {
+  /** Node's request, plus what Express would add. @typedef {import("http").IncomingMessage & { originalUrl?: string, body?: unknown }} Req */
+  const server = http.createServer((/** @type {Req} */ req, res) => {
     const outer = () => {
       res.writeHead(404, { "content-type": "text/plain" });
       res.end("outer 404\n");
@@ -182,7 +185,7 @@ async function mount(handler, { strip = false, prefix = "/pac/vt/abc", parseBody
     }
     handler(req, res, outer);
   });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  await new Promise((r) => server.listen(0, "127.0.0.1", () => r(undefined)));
   cleanups.push(
     () =>
       new Promise((r) => {
@@ -190,7 +193,7 @@ async function mount(handler, { strip = false, prefix = "/pac/vt/abc", parseBody
         server.closeAllConnections();
       }),
   );
-  return `http://127.0.0.1:${server.address().port}`;
+  return `http://127.0.0.1:${/** @type {import("net").AddressInfo} */ (server.address()).port}`;
 }
 
 afterEach(async () => {

@@ -676,6 +676,7 @@ describe("editor in a real browser", function () {
     });
 
     before(async function () {
+      /** @type {FlowNode[]} */
       const flows = [
         { id: TAB, type: "tab", label: "Tills" },
         staging(FRONT, "Front till", "till-1"),

@@ -38,6 +38,7 @@ function until(check, what, ms = 10000, every = 50) {
  * is made, before Node-RED starts (files the runtime should find there); `nodeArgs`: extra
  * arguments for node before red.js (e.g. ["-r", preload]). Resolves with {url, userDir, port, log(), stop()}.
  */
+/** @param {{ flows?: object[], credentials?: object, adminAuth?: object, env?: Record<string, string>, prepare?: (userDir: string) => unknown, nodeArgs?: string[] }} [opts] */
 async function startNodeRed({ flows = [], credentials, adminAuth, env = {}, prepare, nodeArgs = [] } = {}) {
   if (!fs.existsSync(path.join(root, "dist", "nodes", "pac-config.js")) || !fs.existsSync(path.join(root, "dist", "index.js"))) {
     throw new Error("build first: npm run build");

@@ -63,6 +63,7 @@ function tillFlow(state) {
     resellerId: "",
     requestTimeout: "5",
   });
+  /** @type {FlowNode[]} */
   const nodes = [
     { id: "tab", type: "tab", label: "chaos till", disabled: false, info: "" },
     cfg("cfg"),

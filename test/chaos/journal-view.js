@@ -13,6 +13,7 @@ class JournalView {
    * whose write failed cuts what the failed write left after its confirmed lines, which is no rewrite
    * of anything it confirmed.
    */
+  /** @param {string} userDir @param {{ duringStorageFault?: () => boolean }} [opts] */
   constructor(userDir, { duringStorageFault = () => false } = {}) {
     this.dir = path.join(userDir, "dojo-pac-journal");
     this.duringStorageFault = duringStorageFault;

@@ -86,6 +86,7 @@ describe("faults: bad input to every node (through the nodes)", function () {
   }
 
   /** A good sale on SIM00001 (automatic terminal). */
+  /** @param {number | object} [payload] */
   async function goodSale(payload = 1250) {
     const n = t.ok.length;
     helper.getNode("pay").receive({ payload });

@@ -152,6 +152,7 @@ const { paymentNode, outputHelpers } = base;
  * Load a flow with a pac-payment node against `sim` and wait for the connection. Returns the
  * collectors of outputs, Catch and the payment node's status.
  */
+/** @param {import("../../dist/simulator").PacSimulator} sim @param {{ config?: object, payment?: object, more?: object[], credentials?: object, wait?: boolean }} [opts] */
 async function loadPaymentFlow(sim, { config, payment, more, credentials, wait = true } = {}) {
   const flow = base.flowWith(customConfig(sim, config), [paymentNode(payment), ...outputHelpers, ...(more || [])]);
   await helper.load(nodeModules, flow, credentials || creds(sim));
@@ -212,7 +213,7 @@ function freePort() {
     const s = net.createServer();
     s.on("error", reject);
     s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
+      const { port } = /** @type {import("net").AddressInfo} */ (s.address());
       s.close(() => resolve(port));
     });
   });
@@ -237,9 +238,9 @@ async function tcpProxy(targetPort) {
     client.on("close", () => pair.holed || upstream.destroy());
     upstream.on("close", () => pair.holed || client.destroy());
   });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(undefined)));
   const proxy = {
-    port: server.address().port,
+    port: /** @type {import("net").AddressInfo} */ (server.address()).port,
     get connections() {
       return pairs.size;
     },
@@ -302,6 +303,7 @@ function prepareUserDir(dir, { flows, credentials, port, settings = {} }) {
 }
 
 class RedProcess {
+  /** @param {string} userDir @param {number} port @param {{ env?: Record<string, string>, preload?: string }} [opts] */
   constructor(userDir, port, { env, preload } = {}) {
     this.userDir = userDir;
     this.port = port;

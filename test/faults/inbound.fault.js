@@ -25,13 +25,15 @@ const {
 } = require("./helpers");
 
 const DANGEROUS = ["__proto__", "constructor", "prototype"];
+/** Object.prototype, where a pollution would show up (typed to read that property). */
+const objectPrototype = /** @type {{ polluted?: unknown }} */ (Object.prototype);
 
 describe("faults: malformed and hostile frames from Dojo (through the nodes)", function () {
   this.timeout(30000);
 
   nodeRedSuite("pac-faults-i-");
   afterEach(() => {
-    delete Object.prototype.polluted; // in case the test failed the hard way
+    delete objectPrototype.polluted; // in case the test failed the hard way
   });
 
   async function setup() {
@@ -160,7 +162,7 @@ describe("faults: malformed and hostile frames from Dojo (through the nodes)", f
     await delay(SETTLE_MS);
 
     ({}).should.not.have.property("polluted");
-    should(Object.prototype.polluted).be.undefined();
+    should(objectPrototype.polluted).be.undefined();
     should({}.constructor.prototype.polluted).be.undefined();
     const rec = t.evs.find((m) => m.topic === "record" && !m.payload.orphan && m.paymentId === "evil-1");
     rec.payload.foreign.should.be.true();

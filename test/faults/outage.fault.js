@@ -57,7 +57,7 @@ describe("faults: outages, refusals and dead sockets (through the nodes)", funct
       tcpAttempts++;
       sock.destroy();
     });
-    await new Promise((resolve, reject) => counter.once("error", reject).listen(port, "127.0.0.1", resolve));
+    await new Promise((resolve, reject) => counter.once("error", reject).listen(port, "127.0.0.1", () => resolve(undefined)));
     onCleanup(() => new Promise((resolve) => counter.close(() => resolve())));
 
     await approve(sim); // the customer pays while the till cannot reach Dojo

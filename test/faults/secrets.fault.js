@@ -398,14 +398,14 @@ describe("faults: secrets never leak; transport security", function () {
       server.on("upgrade", () => seen.upgrades++);
       server.on("tlsClientError", (e) => seen.tlsErrors.push(e.message));
       wss.on("connection", () => seen.ws++);
-      await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+      await new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(undefined)));
       onCleanup(async () => {
         for (const c of wss.clients) c.terminate();
         await new Promise((resolve) => wss.close(() => resolve()));
         server.closeAllConnections();
         await new Promise((resolve) => server.close(() => resolve()));
       });
-      const url = `wss://127.0.0.1:${server.address().port}/ws/v2/pac/epos`;
+      const url = `wss://127.0.0.1:${/** @type {import("net").AddressInfo} */ (server.address()).port}/ws/v2/pac/epos`;
       helper.settings({ userDir: tmpDir("pac-faults-tls-u-") });
       await helper.load(
         nodeModules,

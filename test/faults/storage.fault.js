@@ -75,6 +75,7 @@ describe("faults: storage (the journal's disk fails while payments run)", functi
   const suite = nodeRedSuite("pac-faults-s-", { beforeUnload: () => faults.clear() });
 
   /** Sale at PRESENT_CARD with the journal failing as `rules` say; the record arrives during the fault. */
+  /** @param {object[]} rules @param {{ errno?: string, lineWritten?: boolean }} [opts] */
   async function recordDuringFault(rules, { errno, lineWritten = false } = {}) {
     const sim = await startSim();
     const t = await loadPaymentFlow(sim);
@@ -306,7 +307,10 @@ describe("faults: storage, the engine's journal at every write point", function 
   const open = (extra) => Journal.open({ dir, identity: { eposId: "till-j" }, recoveryMinMs: 50, recoveryMaxMs: 200, ...extra });
   // The injector's rules match paths containing `path`: here, this test's directory.
   const inDir = (rules) => rules.map((r) => ({ path: path.basename(dir), ...r }));
+  /** @typedef {import("../../dist/engine/journal/journal").JournalEntry} JournalEntry */
+  /** @type {(id: string) => JournalEntry} */
   const start = (id) => ({ t: "start", ts: Date.now(), id, kind: "payment", terminalId: "T1", amount: 100, currency: "GBP" });
+  /** @type {(id: string) => JournalEntry} */
   const record = (id) => ({ t: "record", ts: Date.now(), id, record: { paymentId: id, status: "CAPTURED" } });
 
   for (const [what, rules] of [
@@ -423,7 +427,10 @@ describe("faults: storage, the engine's journal at every write point", function 
     await until(() => j.health.state === "ok", "recovered", 3000);
     await j.write(record("b1"), true);
     await j.close();
-    (await open().then(async (a) => [a.isRecorded("b1"), await a.close()]))[0].should.be.true();
+    const again = await open();
+    const recorded = again.isRecorded("b1");
+    await again.close();
+    recorded.should.be.true();
   });
 });
 

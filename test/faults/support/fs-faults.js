@@ -183,7 +183,7 @@ function create() {
     }
     if (p !== undefined) message += ` '${p}'`;
     if (dest !== undefined) message += ` -> '${dest}'`;
-    const err = new Error(message);
+    const err = /** @type {NodeJS.ErrnoException & { dest?: string }} */ (new Error(message));
     // Same own properties, in the same order, as the errors fs itself makes.
     err.errno = errno;
     err.code = code;

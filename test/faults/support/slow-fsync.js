@@ -18,10 +18,12 @@ if (ms > 0) {
       return true;
     }
   };
-  fs.fdatasync = function slowFdatasync(fd, cb) {
+  /** @type {(fd: number, cb: import("fs").NoParamCallback) => void} */
+  const slowFdatasync = function (fd, cb) {
     if (!isJournal(fd)) return original.call(fs, fd, cb);
     return original.call(fs, fd, (err) => setTimeout(() => cb(err), ms));
   };
+  fs.fdatasync = /** @type {typeof fs.fdatasync} */ (slowFdatasync);
   const originalSync = fs.fdatasyncSync;
   fs.fdatasyncSync = function slowFdatasyncSync(fd) {
     originalSync.call(fs, fd);
