@@ -255,7 +255,14 @@ describe("admin endpoints", function () {
         c.once("error", () => resolve(false));
       });
       if (!reachable) this.skip(); // no IPv6 stack at all
-      const body = { environment: "custom", url: `ws://[::ffff:127.0.0.1]:${s.port}/ws/v2/pac/epos`, eposId: "till-i", softwareHouseId: "sh", requestTimeout: 5, ...s.credentials };
+      const body = {
+        environment: "custom",
+        url: `ws://[::ffff:127.0.0.1]:${s.port}/ws/v2/pac/epos`,
+        eposId: "till-i",
+        softwareHouseId: "sh",
+        requestTimeout: 5,
+        ...s.credentials,
+      };
       await load(flowWith(simConfig(), []));
       const refused = await post("/pac/test-connection", body).expect(200);
       refused.body.should.containEql({ ok: false, problem: "url" });

@@ -489,6 +489,7 @@ describe("client against the simulator (strict mode)", function () {
         .map((o) => o.paymentId)
         .should.eql(["resume-1"]);
       let handed = 0;
+      /** @type {import("../dist/engine").OwnerReceiver} */
       const receiver = { outcome: () => (handed++, "taken") };
       third.outbox.claim("node-7", receiver);
       await until(() => handed === 1, "handed over to its owner's claim");

@@ -25,9 +25,24 @@ describe("outbox: one owner per payment", function () {
   async function recorded(id, owner) {
     await journal.write({ t: "start", ts: 1, id, kind: "payment", terminalId: "T1", amount: 100, currency: "GBP", owner }, true);
     await journal.write({ t: "record", ts: 2, id, record: { paymentId: id, status: "CAPTURED" } }, true);
-    return { paymentId: id, kind: "payment", terminalId: "T1", status: "CAPTURED", successful: true, owner, foreign: false, notCreated: false, redelivered: false };
+    return {
+      paymentId: id,
+      kind: "payment",
+      terminalId: "T1",
+      status: "CAPTURED",
+      successful: true,
+      owner,
+      foreign: false,
+      notCreated: false,
+      redelivered: false,
+    };
   }
 
+  /**
+   * @param {string[]} log
+   * @param {"taken" | "gone" | ((o: any) => "taken" | "gone")} [answer]
+   * @returns {import("../dist/engine").OwnerReceiver}
+   */
   function receiver(log, answer = "taken") {
     return { outcome: (o) => (log.push(o.paymentId), typeof answer === "function" ? answer(o) : answer) };
   }
@@ -64,7 +79,10 @@ describe("outbox: one owner per payment", function () {
     const o = await recorded("p2", "node-2");
     outbox.offer(o).should.equal("waiting");
     outbox.offer(o).should.equal("already-offered");
-    outbox.waitingOutcomes().map((w) => w.paymentId).should.eql(["p2"]);
+    outbox
+      .waitingOutcomes()
+      .map((w) => w.paymentId)
+      .should.eql(["p2"]);
     const got = [];
     outbox.claim("node-2", receiver(got));
     await outbox.settled();
@@ -89,14 +107,21 @@ describe("outbox: one owner per payment", function () {
     await outbox.settled();
     mine.should.eql(["p3"]);
     orphans.should.eql(["p4"]);
-    outbox.waitingOutcomes().map((o) => o.paymentId).should.eql(["refused"]);
+    outbox
+      .waitingOutcomes()
+      .map((o) => o.paymentId)
+      .should.eql(["refused"]);
     outbox.deliverable.should.equal(0); // open, and no one takes it: it stays in the journal for the next start
   });
 
   it("a receiver that cannot take it ('gone') keeps it, journaled unemit, until the claims change", async () => {
     const got = [];
+    /** @type {"taken" | "gone"} */
     let answer = "gone";
-    outbox.claim("node-5", receiver(got, () => answer));
+    outbox.claim(
+      "node-5",
+      receiver(got, () => answer),
+    );
     outbox.offer(await recorded("p5", "node-5")).should.equal("handing-over");
     await outbox.settled();
     await new Promise((r) => setImmediate(r));
@@ -108,18 +133,28 @@ describe("outbox: one owner per payment", function () {
     should(journal.get("p5").deliveredAt).be.undefined();
     journal.get("p5").emitting.should.be.false();
     answer = "taken";
-    outbox.claim("node-5", receiver(got, () => answer)); // a new instance of the node
+    outbox.claim(
+      "node-5",
+      receiver(got, () => answer),
+    ); // a new instance of the node
     await until(() => got.length === 2, "handed to the new claim");
     await outbox.settled();
     journal.get("p5").deliveredAt.should.be.a.Number();
   });
 
   it("a receiver that throws: a warning, the outcome kept; a crash after 'emit' offers it again marked redelivered", async () => {
-    outbox.claim("node-6", { outcome: () => { throw new Error("boom"); } });
+    outbox.claim("node-6", {
+      outcome: () => {
+        throw new Error("boom");
+      },
+    });
     outbox.offer(await recorded("p6", "node-6"));
     await outbox.settled();
     warnings.join().should.match(/could not hand over the outcome of payment p6: boom/);
-    outbox.waitingOutcomes().map((o) => o.paymentId).should.eql(["p6"]);
+    outbox
+      .waitingOutcomes()
+      .map((o) => o.paymentId)
+      .should.eql(["p6"]);
     // "emit" journaled, then the process dies before the hand-over ends:
     await journal.write({ t: "emit", ts: 3, id: "p6" }, true);
     outbox.close();
@@ -139,6 +174,9 @@ describe("outbox: one owner per payment", function () {
     outbox.ask({ paymentId: "a", terminalId: "T1", receiptLines: [], timeout: 30, owner: "node-7" }).should.be.true();
     outbox.release("node-7");
     outbox.notify({ paymentId: "a", terminalId: "T1", notification: "PIN_ENTRY", owner: "node-7", raw: {} }).should.be.false();
-    seen.should.eql([["step", "a"], ["ask", "a"]]);
+    seen.should.eql([
+      ["step", "a"],
+      ["ask", "a"],
+    ]);
   });
 });

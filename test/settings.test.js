@@ -5,15 +5,29 @@ const { clientOptions, runtimeTuning, readSettings } = require("../dist/nodes/se
 const configRuntime = require("../dist/nodes/config-runtime");
 
 describe("pac-config settings", function () {
-  const settings = readSettings(
-    { id: "c", type: "pac-config", environment: "custom", url: "ws://10.1.2.3:8080/ws", eposId: "till-1", softwareHouseId: "sh", resellerId: "rs", requestTimeout: 7 },
-    { accountName: "acct", apiKey: "key-0123456789" },
+  const settings = /** @type {import("../dist/nodes/settings").ConfigSettings} */ (
+    readSettings(
+      {
+        id: "c",
+        type: "pac-config",
+        environment: "custom",
+        url: "ws://10.1.2.3:8080/ws",
+        eposId: "till-1",
+        softwareHouseId: "sh",
+        resellerId: "rs",
+        requestTimeout: 7,
+      },
+      { accountName: "acct", apiKey: "key-0123456789" },
+    )
   );
 
   it("reads settings.js dojoPac: allowInsecure only when exactly true, a heartbeat only when a number >= 0", function () {
-    runtimeTuning({ settings: { dojoPac: { allowInsecure: true, heartbeatIntervalMs: 200 } } }).should.eql({ allowInsecure: true, heartbeatIntervalMs: 200 });
-    runtimeTuning({ settings: { dojoPac: { allowInsecure: "yes", heartbeatIntervalMs: -1 } } }).should.eql({ allowInsecure: false });
-    runtimeTuning({ settings: {} }).should.eql({ allowInsecure: false });
+    runtimeTuning(/** @type {any} */ ({ settings: { dojoPac: { allowInsecure: true, heartbeatIntervalMs: 200 } } })).should.eql({
+      allowInsecure: true,
+      heartbeatIntervalMs: 200,
+    });
+    runtimeTuning(/** @type {any} */ ({ settings: { dojoPac: { allowInsecure: "yes", heartbeatIntervalMs: -1 } } })).should.eql({ allowInsecure: false });
+    runtimeTuning(/** @type {any} */ ({ settings: {} })).should.eql({ allowInsecure: false });
   });
 
   it("clientOptions: endpoint, identity, credentials, request timeout, and the administrator's tuning", function () {
@@ -35,7 +49,11 @@ describe("pac-config settings", function () {
   });
 
   it("clientOptions: the caller's extras win (a connection test's short bounds), the tuning stays", function () {
-    const o = clientOptions(settings, { allowInsecure: true, heartbeatIntervalMs: 500 }, { journalDir: "/t", heartbeatIntervalMs: 0, requestTimeoutMs: 1500, handshakeTimeoutMs: 800 });
+    const o = clientOptions(
+      settings,
+      { allowInsecure: true, heartbeatIntervalMs: 500 },
+      { journalDir: "/t", heartbeatIntervalMs: 0, requestTimeoutMs: 1500, handshakeTimeoutMs: 800 },
+    );
     o.should.containEql({ heartbeatIntervalMs: 0, requestTimeoutMs: 1500, handshakeTimeoutMs: 800, allowInsecure: true, journalDir: "/t" });
   });
 

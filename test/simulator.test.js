@@ -311,9 +311,7 @@ describe("PAC simulator", function () {
       const epos = await connect({ signature: "accept" });
       await runPayment(epos, pay({ baseAmount: 1202, currency: "JPY" }));
       await runPayment(epos, pay({ baseAmount: 1202, currency: "GBP" }));
-      const amounts = epos.frames
-        .filter((f) => f.method === "SignatureVerification")
-        .map((f) => f.params.receiptLines.find((l) => l.startsWith("AMOUNT ")));
+      const amounts = epos.frames.filter((f) => f.method === "SignatureVerification").map((f) => f.params.receiptLines.find((l) => l.startsWith("AMOUNT ")));
       amounts.should.eql(["AMOUNT JP¥1,202", "AMOUNT £12.02"]);
     });
 

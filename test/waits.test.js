@@ -42,7 +42,10 @@ describe("waitForState / withTimeout", function () {
     (await withTimeout(Promise.resolve(7), 100)).should.equal(7);
     let timer;
     const never = new Promise((resolve) => (timer = setTimeout(resolve, 2000)));
-    const e = await withTimeout(never, 50).then(() => null, (x) => x);
+    const e = await withTimeout(never, 50).then(
+      () => null,
+      (x) => x,
+    );
     clearTimeout(timer);
     e.code.should.equal("TIMEOUT");
   });

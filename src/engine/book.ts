@@ -8,8 +8,10 @@ import { CAPTURE_MODE, FINAL_STATUSES, PAYMENT_STATUS, isStepAfterCard } from ".
 import { InFlightMap } from "../common/in-flight-map";
 import { PacError } from "./errors";
 import type { Journal, JournalEntry, JournalPayment, StartInfo } from "./journal";
-import { PaymentTracker, SignaturePolicy } from "./payment";
-import { RefusedStart, TrackedPayment, startInfoOf } from "./types";
+import type { SignaturePolicy } from "./payment";
+import { PaymentTracker } from "./payment";
+import type { RefusedStart, TrackedPayment } from "./types";
+import { startInfoOf } from "./types";
 
 const REFUSALS_KEPT = 50;
 
@@ -113,12 +115,19 @@ export class PaymentBook {
     if (held) return { held };
     const status = p?.status;
     if (status !== undefined && FINAL_STATUSES.has(status)) {
-      throw new PacError("INVALID_STATE", `payment ${paymentId} can no longer be cancelled: it already ended ${status}${status === PAYMENT_STATUS.CAPTURED ? "; refund it instead" : ""}`, { paymentId });
+      throw new PacError(
+        "INVALID_STATE",
+        `payment ${paymentId} can no longer be cancelled: it already ended ${status}${status === PAYMENT_STATUS.CAPTURED ? "; refund it instead" : ""}`,
+        { paymentId },
+      );
     }
     const step = this.trackers.get(paymentId)?.lastStep;
     if (isStepAfterCard(step)) {
-      const after = p?.captureMode === CAPTURE_MODE.MANUAL ? "Once it is authorised, cancelling reverses the pre-auth" : "Refund it instead once it is approved";
-      throw new PacError("INVALID_STATE", `payment ${paymentId} can no longer be cancelled: the card was already presented (last step ${step}). ${after}`, { paymentId });
+      const after =
+        p?.captureMode === CAPTURE_MODE.MANUAL ? "Once it is authorised, cancelling reverses the pre-auth" : "Refund it instead once it is approved";
+      throw new PacError("INVALID_STATE", `payment ${paymentId} can no longer be cancelled: the card was already presented (last step ${step}). ${after}`, {
+        paymentId,
+      });
     }
     return { held: false };
   }

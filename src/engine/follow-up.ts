@@ -10,7 +10,8 @@ import type { PaymentState } from "../protocol";
 import type { PaymentBook } from "./book";
 import { PacError } from "./errors";
 import type { PaymentTracker } from "./payment";
-import { PaymentOutcome, outcomeOf } from "./types";
+import type { PaymentOutcome } from "./types";
+import { outcomeOf } from "./types";
 
 export interface FollowUpParts {
   book: PaymentBook;
@@ -129,7 +130,11 @@ export class FollowUp {
     }
     this.unverified.delete(paymentId);
     const amount =
-      state.status === PAYMENT_STATUS.CAPTURED ? (state.capturedAmount ?? state.baseAmount) : state.status === PAYMENT_STATUS.AUTHORIZED ? (state.authorizedAmount ?? state.baseAmount) : undefined;
+      state.status === PAYMENT_STATUS.CAPTURED
+        ? (state.capturedAmount ?? state.baseAmount)
+        : state.status === PAYMENT_STATUS.AUTHORIZED
+          ? (state.authorizedAmount ?? state.baseAmount)
+          : undefined;
     const known = this.parts.book.known(paymentId);
     if (known?.status === state.status && (amount === undefined || known.amount === amount)) return;
     await this.parts.book.note({ t: "state", ts: Date.now(), id: paymentId, status: state.status, ...(amount !== undefined ? { amount } : {}) }, true);

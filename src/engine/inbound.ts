@@ -12,7 +12,8 @@ import type { PaymentKind } from "./journal";
 import type { PaymentTracker } from "./payment";
 import type { SignatureDesk } from "./signature-desk";
 import type { RpcChannel } from "./transport/rpc";
-import { NotificationEvent, PaymentOutcome, RecordEvent, outcomeOf } from "./types";
+import type { NotificationEvent, PaymentOutcome, RecordEvent } from "./types";
+import { outcomeOf } from "./types";
 
 export interface InboundParts {
   book: PaymentBook;
@@ -179,4 +180,3 @@ export class Inbound {
     this.parts.ended(outcome);
   }
 }
-

@@ -17,7 +17,7 @@ import {
   readTerminalInfo,
   readTerminals,
 } from "../protocol";
-import type { ConnectedTerminalsResult, CreateAck, JsonObject, PaymentState, TerminalInfo } from "../protocol";
+import type { CreateAck, JsonObject, PaymentState, TerminalInfo } from "../protocol";
 import type { PaymentBook } from "./book";
 import { PacError } from "./errors";
 import type { FollowUp } from "./follow-up";
@@ -74,7 +74,10 @@ export class Operations {
     const { book } = this;
     const health = book.journal.health;
     if (health.state === "failed") {
-      throw book.refuse(info, new PacError("JOURNAL", `payment ${info.id} was not sent: the journal cannot write (${health.words}); it retries by itself`, { paymentId: info.id }));
+      throw book.refuse(
+        info,
+        new PacError("JOURNAL", `payment ${info.id} was not sent: the journal cannot write (${health.words}); it retries by itself`, { paymentId: info.id }),
+      );
     }
     if (!this.connection.isOpen) {
       throw new PacError("NOT_CONNECTED", `not connected to Dojo (${this.connection.state}): payment ${info.id} was not sent`, { paymentId: info.id });
@@ -132,7 +135,12 @@ export class Operations {
     return this.changeAmount(METHOD.updatePayment, paymentId, amount, PAYMENT_STATUS.AUTHORIZED);
   }
 
-  private async changeAmount(method: typeof METHOD.capturePayment | typeof METHOD.updatePayment, paymentId: string, amount: number, status: string): Promise<AmountChange> {
+  private async changeAmount(
+    method: typeof METHOD.capturePayment | typeof METHOD.updatePayment,
+    paymentId: string,
+    amount: number,
+    status: string,
+  ): Promise<AmountChange> {
     if (!isPaymentId(paymentId)) throw invalid(`paymentId must be the id of a pre-authorised payment, got ${JSON.stringify(paymentId)}`);
     checkAmount("amount", amount);
     this.book.checkHeldPreAuth(paymentId, method === METHOD.capturePayment ? "captured" : "updated");
@@ -161,7 +169,9 @@ export class Operations {
       // have been presented: a cancel that overtakes the sale's start is refused too).
       if (e instanceof PacError && e.remote?.code === ERROR_CODE.INVALID_STATE) {
         const step = this.book.lastStep(paymentId);
-        const known = isStepAfterCard(step) ? `the card was already presented (last step ${step}); refund it instead once it is approved` : `last step known: ${step ?? "none yet"}`;
+        const known = isStepAfterCard(step)
+          ? `the card was already presented (last step ${step}); refund it instead once it is approved`
+          : `last step known: ${step ?? "none yet"}`;
         throw new PacError("REMOTE", `Dojo refused to cancel payment ${paymentId}: ${e.userMessage}; ${known}`, { remote: e.remote, paymentId });
       }
       throw e;
@@ -184,7 +194,7 @@ export class Operations {
 
   async connectedTerminals(): Promise<TerminalInfo[]> {
     const r = await this.rpc.request(METHOD.connectedTerminals, {});
-    return readTerminals(r as ConnectedTerminalsResult & JsonObject);
+    return readTerminals(r);
   }
 
   async terminalDetails(terminalId: string): Promise<TerminalInfo> {

@@ -18,7 +18,8 @@
 import { InFlightMap } from "../common/in-flight-map";
 import type { PaymentBook } from "./book";
 import type { Journal } from "./journal";
-import { NotificationEvent, PaymentOutcome, SignatureQuestion, outcomeOf } from "./types";
+import type { NotificationEvent, PaymentOutcome, SignatureQuestion } from "./types";
+import { outcomeOf } from "./types";
 
 /** What a receiver did with an outcome: took it, or could not (it is closing): the outcome is kept. */
 export type HandOver = "taken" | "gone";

@@ -14,11 +14,14 @@ import type { CreateAck, PaymentState, TerminalInfo } from "../protocol";
 import { PaymentBook } from "./book";
 import { FollowUp } from "./follow-up";
 import { Inbound } from "./inbound";
-import { Journal, JournalHealth, JournalOptions } from "./journal";
-import { AmountChange, Operations } from "./operations";
+import type { JournalHealth, JournalOptions } from "./journal";
+import { Journal } from "./journal";
+import type { AmountChange } from "./operations";
+import { Operations } from "./operations";
 import { Outbox } from "./outbox";
 import { SignatureDesk } from "./signature-desk";
-import { ConnectionOptions, ConnectionState, ManagedConnection, StateInfo, WireEvent } from "./transport/connection";
+import type { ConnectionOptions, ConnectionState, StateInfo, WireEvent } from "./transport/connection";
+import { ManagedConnection } from "./transport/connection";
 import { RpcChannel } from "./transport/rpc";
 import type { NotificationEvent, PaymentOutcome, PaymentRequest, RecordEvent, RefundRequest, RefusedStart, SignatureQuestion, TrackedPayment } from "./types";
 

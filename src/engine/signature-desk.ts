@@ -6,8 +6,8 @@
  * with the question's request id. [M] Dojo taking it on the new connection is modelled (as our
  * simulator does).
  */
-import { METHOD, RpcId, encodeResult, readSignatureRequest } from "../protocol";
-import type { JsonObject } from "../protocol";
+import { METHOD, encodeResult, readSignatureRequest } from "../protocol";
+import type { JsonObject, RpcId } from "../protocol";
 import type { SignaturePolicy } from "./payment";
 import type { SignatureQuestion } from "./types";
 

@@ -3,7 +3,8 @@
  * used by the engine's operations and, before anything else happens, by the nodes (which name the
  * fields as the flow sees them: "msg.payload.terminalId").
  */
-import { CAPTURE_MODE, CaptureMode } from "../protocol";
+import type { CaptureMode } from "../protocol";
+import { CAPTURE_MODE } from "../protocol";
 import { describe } from "../common/describe";
 import { PacError } from "./errors";
 
@@ -79,7 +80,10 @@ export function startProblem(f: StartFields, wording: StartWording = {}): PacErr
     return invalid(`${name("paymentId")} must be 1-64 letters, digits, "-", "_", "." or ":" (or left out: one is generated), got ${describe(f.paymentId)}`);
   }
   if (!isAmount(f.amount)) {
-    return invalid(`${name("amount")} must be a whole number of minor units greater than 0: ${wording.amountExample ?? "1250 for £12.50"}; got ${describe(f.amount)}`, id);
+    return invalid(
+      `${name("amount")} must be a whole number of minor units greater than 0: ${wording.amountExample ?? "1250 for £12.50"}; got ${describe(f.amount)}`,
+      id,
+    );
   }
   if (!isCurrency(f.currency)) {
     return invalid(

@@ -52,7 +52,7 @@ export async function startClient(req: StartRequest): Promise<Started> {
   const client = await PacClient.open(
     clientOptions({ ...settings, url, accountName, apiKey }, tuning, {
       journalDir,
-      journal: { onWarning: req.warn, lockLabel: req.lockLabel },
+      journal: { onWarning: (m) => req.warn(m), lockLabel: req.lockLabel },
     }),
   );
   return { client, journalDir };
@@ -71,7 +71,10 @@ export function startFailure(e: unknown, settings: ConfigSettings, reason: strin
   if (code === "JOURNAL_LOCKED") {
     const holder = (e as { holder?: { label?: string; pid?: number } }).holder;
     const who = holder?.pid === process.pid ? (holder.label ?? "another connection") : reason;
-    return { kind: "identity-in-use", text: `epos-id ${settings.eposId} is already used by ${who}: this connection stays off (give each till its own epos-id)` };
+    return {
+      kind: "identity-in-use",
+      text: `epos-id ${settings.eposId} is already used by ${who}: this connection stays off (give each till its own epos-id)`,
+    };
   }
   // An error from the file system has an errno code such as ENOSPC; a settings error has none.
   if (/^E[A-Z]+$/.test(storageErrorCode(e))) {

@@ -275,7 +275,11 @@ export class ConfigRuntime {
         this.setView({ state: "starting", reason, journal: failure.short });
         if (!this.journalWarned) {
           this.journalWarned = true;
-          this.node.warn(this.redact(`Dojo connection "${this.label}": the journal in ${journalRoot(this.RED)} cannot be opened: ${failure.words}; new sales are refused, retrying by itself`));
+          this.node.warn(
+            this.redact(
+              `Dojo connection "${this.label}": the journal in ${journalRoot(this.RED)} cannot be opened: ${failure.words}; new sales are refused, retrying by itself`,
+            ),
+          );
         }
         this.retryOpen();
         return;
@@ -302,7 +306,11 @@ export class ConfigRuntime {
     if (h.state === "failed") {
       if (!this.journalWarned) {
         this.journalWarned = true;
-        this.node.warn(this.redact(`Dojo connection "${this.label}": the journal ${h.path} cannot write: ${h.words}. New sales and refunds are refused and records are not acknowledged (Dojo keeps them) until it recovers; it retries by itself`));
+        this.node.warn(
+          this.redact(
+            `Dojo connection "${this.label}": the journal ${h.path} cannot write: ${h.words}. New sales and refunds are refused and records are not acknowledged (Dojo keeps them) until it recovers; it retries by itself`,
+          ),
+        );
       }
       this.setView({ ...this.view, journal: h.short });
       return;
@@ -355,7 +363,9 @@ export class ConfigRuntime {
       const left = this.openWork();
       if (left > 0) {
         this.node.warn(
-          this.redact(`Dojo connection "${this.label}" (epos-id ${client.connection.eposId}): ${left} payment(s) still open after ${DRAIN_MAX_MS / 60_000} minutes of draining; closing. They are followed up when a connection with this identity starts again`),
+          this.redact(
+            `Dojo connection "${this.label}" (epos-id ${client.connection.eposId}): ${left} payment(s) still open after ${DRAIN_MAX_MS / 60_000} minutes of draining; closing. They are followed up when a connection with this identity starts again`,
+          ),
         );
       }
       void this.close();
@@ -404,7 +414,9 @@ export class ConfigRuntime {
       if (!client || this.closing) return;
       this.startDraining(); // with the registry, the lock offer and the bound
       this.node.warn(
-        this.redact(`Dojo connection "${this.label}": payments left open under epos-id ${client.connection.eposId} before a restart; a drain-only connection collects their results (no new sales), at most ${DRAIN_MAX_MS / 60_000} minutes`),
+        this.redact(
+          `Dojo connection "${this.label}": payments left open under epos-id ${client.connection.eposId} before a restart; a drain-only connection collects their results (no new sales), at most ${DRAIN_MAX_MS / 60_000} minutes`,
+        ),
       );
       this.drainWarned = true;
     });

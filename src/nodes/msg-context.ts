@@ -25,7 +25,7 @@ function toJson(v: unknown, ancestors: object[], depth: number): JsonValue | und
       return undefined; // function, symbol, bigint, undefined
   }
   if (depth > MAX_DEPTH) return undefined;
-  const obj = v as object;
+  const obj = v;
   if (ancestors.includes(obj)) return undefined; // circular
   const withToJson = obj as { toJSON?: unknown };
   if (typeof withToJson.toJSON === "function") {

@@ -32,7 +32,8 @@ export interface OpenPaymentsConnection {
 
 function reasonFor(client: PacClient | null, p: JournalPayment): string {
   const phase = client?.tracked(p.id)?.phase;
-  if (p.recordedAt !== undefined) return p.owner !== undefined ? "result recorded: waiting for its node to take it" : "result recorded: no node takes it (its node is gone)";
+  if (p.recordedAt !== undefined)
+    return p.owner !== undefined ? "result recorded: waiting for its node to take it" : "result recorded: no node takes it (its node is gone)";
   switch (phase) {
     case "creating":
       return "being sent to Dojo";

@@ -8,7 +8,8 @@ import { isPaymentId, isTerminalId } from "../engine";
 import type { DoneFn, Node, NodeAPI, NodeMessage, SendFn } from "./red-types";
 import { invalidInput } from "./flow-error";
 import { describe, isPlainObject, paymentIdOf } from "./msg-readers";
-import { UserDef, UserNode, userNodeType } from "./user-node";
+import type { UserDef } from "./user-node";
+import { UserNode, userNodeType } from "./user-node";
 
 class CancelNode extends UserNode {
   constructor(RED: NodeAPI, node: Node, def: UserDef) {

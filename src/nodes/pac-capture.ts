@@ -8,7 +8,8 @@ import { isAmount, isPaymentId } from "../engine";
 import type { Node, NodeAPI, NodeMessage, DoneFn, SendFn } from "./red-types";
 import { invalidInput } from "./flow-error";
 import { amountExample, describe, formatMoney, isPlainObject, paymentIdOf } from "./msg-readers";
-import { UserDef, UserNode, userNodeType } from "./user-node";
+import type { UserDef } from "./user-node";
+import { UserNode, userNodeType } from "./user-node";
 
 interface CaptureDef extends UserDef {
   action?: string;

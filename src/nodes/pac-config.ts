@@ -3,12 +3,12 @@
  * The work is in config-runtime.ts; the editor's admin endpoints (terminal list, connection test,
  * status for the Dojo sidebar, the virtual terminal page) are in admin/.
  */
-import { ConfigRuntime, PacConfigNode } from "./config-runtime";
+import type { PacConfigNode } from "./config-runtime";
+import { ConfigRuntime } from "./config-runtime";
 import { readSettings } from "./settings";
 import type { ConfigCredentials, ConfigDef } from "./settings";
 import { Connections } from "./connections";
 import { registerAdminEndpoints } from "./admin";
-import type { AdminNodeAPI } from "./admin";
 import type { NodeAPI } from "./red-types";
 
 interface ConfigNodeWithCredentials extends PacConfigNode {
@@ -37,5 +37,5 @@ export = function register(RED: NodeAPI): void {
       apiKey: { type: "password" },
     },
   });
-  registerAdminEndpoints(RED as AdminNodeAPI, connections);
+  registerAdminEndpoints(RED, connections);
 };

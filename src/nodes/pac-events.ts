@@ -4,11 +4,22 @@
  * Also the receiver of "orphaned" outcomes: a payment whose node no longer exists is sent here
  * (topic "record", payload.orphan = true) when "record" is selected.
  */
-import type { ConnectionState, HandOver, NotificationEvent, OrphanReceiver, PaymentOutcome, RecordEvent, SignatureQuestion, StateInfo, WireEvent } from "../engine";
+import type {
+  ConnectionState,
+  HandOver,
+  NotificationEvent,
+  OrphanReceiver,
+  PaymentOutcome,
+  RecordEvent,
+  SignatureQuestion,
+  StateInfo,
+  WireEvent,
+} from "../engine";
 import type { ConnectionObserver } from "./pac-user";
 import { readTerminalId } from "../protocol";
 import type { Node, NodeAPI, NodeMessage, DoneFn, SendFn } from "./red-types";
-import { UserDef, UserNode, userNodeType } from "./user-node";
+import type { UserDef } from "./user-node";
+import { UserNode, userNodeType } from "./user-node";
 
 const EVENT_TYPES = ["notification", "record", "signature", "connection", "wire"] as const;
 type EventType = (typeof EVENT_TYPES)[number];
@@ -53,8 +64,9 @@ class EventsNode extends UserNode {
   }
 
   // No input: an events node only emits.
-  protected async handle(_msg: NodeMessage, _send: SendFn, done: DoneFn): Promise<void> {
+  protected handle(_msg: NodeMessage, _send: SendFn, done: DoneFn): Promise<void> {
     done();
+    return Promise.resolve();
   }
 
   private emitEvent(topic: EventType, payload: Record<string, unknown>, extra?: NodeMessage): void {

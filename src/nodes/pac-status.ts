@@ -13,7 +13,8 @@ import { FIELD, PAYMENT_STATUS } from "../protocol";
 import type { DoneFn, Node, NodeAPI, NodeMessage, SendFn } from "./red-types";
 import { invalidInput } from "./flow-error";
 import { describe, isPlainObject, paymentIdOf } from "./msg-readers";
-import { UserDef, UserNode, userNodeType } from "./user-node";
+import type { UserDef } from "./user-node";
+import { UserNode, userNodeType } from "./user-node";
 
 const QUERIES = ["payment", "terminals", "terminal", "journal"] as const;
 type Query = (typeof QUERIES)[number];

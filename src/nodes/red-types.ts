@@ -76,11 +76,7 @@ export type RuntimeListener = (event: unknown) => void;
 export interface NodeAPI {
   nodes: {
     createNode(node: Node, def: NodeDef): void;
-    registerType<N extends Node, D extends NodeDef>(
-      type: string,
-      constructor: NodeConstructor<N, D>,
-      options?: RegisterOptions,
-    ): void;
+    registerType<N extends Node, D extends NodeDef>(type: string, constructor: NodeConstructor<N, D>, options?: RegisterOptions): void;
     getNode(id: string): Node | null;
   };
   /** Runtime settings (settings.js); only what is read here. */

@@ -38,10 +38,7 @@ export function connectionStatus(view: ConnectionView, t: Translate): NodeStatus
       return {
         fill: "red",
         shape: "ring",
-        text:
-          secs !== undefined
-            ? stateText(t, "reconnecting", { seconds: secs })
-            : stateText(t, "disconnected"),
+        text: secs !== undefined ? stateText(t, "reconnecting", { seconds: secs }) : stateText(t, "disconnected"),
       };
     }
     case "auth-failed":

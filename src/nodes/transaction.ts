@@ -17,7 +17,8 @@ import { FlowError, invalidInput, isPacError } from "./flow-error";
 import type { HeldMessages } from "./held-messages";
 import { msgFromCtx, snapshotMsg } from "./msg-context";
 import { amountExample, describe, formatMoney, isPlainObject, nonEmptyString } from "./msg-readers";
-import { UserDef, UserNode, userNodeType } from "./user-node";
+import type { UserDef } from "./user-node";
+import { UserNode, userNodeType } from "./user-node";
 
 export type TransactionKind = "payment" | "refund";
 export type SignatureSetting = "accept" | "decline" | "ask";
@@ -75,7 +76,15 @@ export function readRequest(msg: NodeMessage, def: TransactionDef, kind: Transac
   const paymentId = fields.paymentId === undefined || fields.paymentId === null || fields.paymentId === "" ? randomUUID() : fields.paymentId;
   const captureMode = kind === "payment" ? (optionalText(fields, "captureMode", '"AUTO" or "MANUAL"') ?? nonEmptyString(def.captureMode) ?? "AUTO") : undefined;
   const extra = (name: "tipsAmount" | "cashbackAmount"): unknown => (kind === "payment" && fields[name] !== null ? fields[name] : undefined);
-  const checked = { paymentId, terminalId, amount: fields.amount, currency, captureMode, tipsAmount: extra("tipsAmount"), cashbackAmount: extra("cashbackAmount") };
+  const checked = {
+    paymentId,
+    terminalId,
+    amount: fields.amount,
+    currency,
+    captureMode,
+    tipsAmount: extra("tipsAmount"),
+    cashbackAmount: extra("cashbackAmount"),
+  };
   // The engine's checks, in the flow's terms (the engine checks again: one set of rules and words).
   const problem = startProblem(checked, { name: payloadField, amountExample: example() });
   if (problem) throw problem;
@@ -97,7 +106,12 @@ class TransactionNode extends UserNode {
     signature: (q) => this.signature(q),
   };
 
-  constructor(RED: NodeAPI, node: Node, private readonly def: TransactionDef, kind: TransactionKind) {
+  constructor(
+    RED: NodeAPI,
+    node: Node,
+    private readonly def: TransactionDef,
+    kind: TransactionKind,
+  ) {
     super(RED, node, def, `pac-${kind}`);
     this.kind = kind;
     const s = def.signature;
@@ -165,10 +179,7 @@ class TransactionNode extends UserNode {
     const free = terminals.find((t) => t.status === TERMINAL_STATUS.AVAILABLE);
     if (free) return free.terminalId;
     const seen = terminals.length ? terminals.map((t) => `${t.terminalId} ${t.status}`).join(", ") : "none connected";
-    throw new FlowError(
-      "NO_TERMINAL",
-      `no terminal is available (${seen}): set the node's Terminal or send msg.payload.terminalId`,
-    );
+    throw new FlowError("NO_TERMINAL", `no terminal is available (${seen}): set the node's Terminal or send msg.payload.terminalId`);
   }
 
   private async answerSignature(msg: NodeMessage, done: DoneFn): Promise<void> {
@@ -183,11 +194,7 @@ class TransactionNode extends UserNode {
     const client = await this.client();
     // The question may be held by a drain-only connection (this node's connection changed identity).
     if (!client.answerSignature(paymentId, accepted) && !this.runtime?.answerSignatureElsewhere(paymentId, accepted)) {
-      throw new FlowError(
-        "NO_QUESTION",
-        `no open signature question for payment ${paymentId}: already answered, timed out, or not asked`,
-        paymentId,
-      );
+      throw new FlowError("NO_QUESTION", `no open signature question for payment ${paymentId}: already answered, timed out, or not asked`, paymentId);
     }
     this.activity({ fill: "blue", shape: "ring", text: this.step(NOTIFICATION.PLEASE_WAIT) });
     done();
@@ -202,15 +209,16 @@ class TransactionNode extends UserNode {
 
   private notification(e: NotificationEvent): void {
     if (this.closed) return;
-    if (this.wired(2)) this.node.send([
-      null,
-      null,
-      {
-        topic: "notification",
-        paymentId: e.paymentId,
-        payload: { paymentId: e.paymentId, terminalId: e.terminalId, notification: e.notification },
-      },
-    ]);
+    if (this.wired(2))
+      this.node.send([
+        null,
+        null,
+        {
+          topic: "notification",
+          paymentId: e.paymentId,
+          payload: { paymentId: e.paymentId, terminalId: e.terminalId, notification: e.notification },
+        },
+      ]);
     this.activity({ fill: "blue", shape: "dot", text: this.step(e.notification) });
   }
 

@@ -7,8 +7,10 @@ import type { ConfigRuntime, PacConfigNode } from "./config-runtime";
 import type { PacUser } from "./pac-user";
 import type { CloseDoneFn, DoneFn, Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFn } from "./red-types";
 import { FlowError, toFlowError } from "./flow-error";
-import { Translate, makeTranslate } from "./i18n";
-import { ConnectionView, StatusLine } from "./status-line";
+import type { Translate } from "./i18n";
+import { makeTranslate } from "./i18n";
+import type { ConnectionView } from "./status-line";
+import { StatusLine } from "./status-line";
 
 export interface UserDef extends NodeDef {
   server?: string;
@@ -126,11 +128,7 @@ export abstract class UserNode implements PacUser {
 }
 
 /** The common node constructor: createNode, then the node's runtime object. */
-export function userNodeType<D extends UserDef>(
-  RED: NodeAPI,
-  type: string,
-  build: (node: Node, def: D) => UserNode,
-): void {
+export function userNodeType<D extends UserDef>(RED: NodeAPI, type: string, build: (node: Node, def: D) => UserNode): void {
   RED.nodes.registerType<Node, D>(type, function (this: Node, def: D) {
     RED.nodes.createNode(this, def);
     build(this, def);

@@ -5,24 +5,9 @@
 import { basicToken } from "../common/basic-token";
 import { isPlainObject } from "../common/json";
 import { FIELD, SCHEMA, pickFields, isKnownMethod } from "./schema";
-import type {
-  CardInfo,
-  PaymentState,
-  RecordParams,
-  SignatureVerificationParams,
-  TerminalInfo,
-  TerminalNotificationParams,
-} from "./schema";
+import type { CardInfo, PaymentState, RecordParams, SignatureVerificationParams, TerminalInfo, TerminalNotificationParams } from "./schema";
 import type { ErrorName, MethodName, CaptureMode } from "./wire";
-import {
-  AUTH_SCHEME,
-  ERRORS_UNDER_RESULT,
-  ERROR_CODE,
-  ERROR_MESSAGE,
-  JSONRPC_VERSION,
-  errorName,
-  DEFAULT_SIGNATURE_TIMEOUT_S,
-} from "./wire";
+import { AUTH_SCHEME, ERRORS_UNDER_RESULT, ERROR_CODE, ERROR_MESSAGE, JSONRPC_VERSION, errorName, DEFAULT_SIGNATURE_TIMEOUT_S } from "./wire";
 
 export type RpcId = number | string;
 export type JsonObject = Record<string, unknown>;
@@ -125,9 +110,12 @@ function readError(raw: unknown): RpcErrorInfo {
   const rawCode = raw.code ?? raw[FIELD.errorCode];
   const code = typeof rawCode === "number" ? rawCode : Number(rawCode);
   const data = isPlainObject(raw.data) ? raw.data : undefined;
-  const userMessage = data && typeof data[FIELD.userMessage] === "string"
-    ? (data[FIELD.userMessage] as string)
-    : typeof raw[FIELD.userMessage] === "string" ? (raw[FIELD.userMessage] as string) : undefined;
+  const userMessage =
+    data && typeof data[FIELD.userMessage] === "string"
+      ? (data[FIELD.userMessage] as string)
+      : typeof raw[FIELD.userMessage] === "string"
+        ? (raw[FIELD.userMessage] as string)
+        : undefined;
   const finiteCode = Number.isFinite(code) ? code : ERROR_CODE.INTERNAL_ERROR;
   return {
     code: finiteCode,
@@ -158,11 +146,7 @@ export function encodeError(id: RpcId | null, name: ErrorName, userMessage?: str
   const code = ERROR_CODE[name];
   const data: JsonObject | undefined = userMessage || extra ? { ...extra, ...(userMessage ? { [FIELD.userMessage]: userMessage } : {}) } : undefined;
   const err = data ? { code, message: ERROR_MESSAGE[name], data } : { code, message: ERROR_MESSAGE[name] };
-  return JSON.stringify(
-    ERRORS_UNDER_RESULT && id !== null
-      ? { jsonrpc: JSONRPC_VERSION, id, result: err }
-      : { jsonrpc: JSONRPC_VERSION, id, error: err },
-  );
+  return JSON.stringify(ERRORS_UNDER_RESULT && id !== null ? { jsonrpc: JSONRPC_VERSION, id, result: err } : { jsonrpc: JSONRPC_VERSION, id, error: err });
 }
 
 // ---- tolerant readers of Dojo's payloads --------------------------------------------------

@@ -155,14 +155,7 @@ export interface Operations {
   RecordRefund: { params: RecordParams; result: RecordAck };
 }
 export type EposRequestMethod =
-  | "CreatePayment"
-  | "CreateRefund"
-  | "CapturePayment"
-  | "UpdatePayment"
-  | "CancelPayment"
-  | "GetPayment"
-  | "ConnectedTerminals"
-  | "TerminalDetails";
+  "CreatePayment" | "CreateRefund" | "CapturePayment" | "UpdatePayment" | "CancelPayment" | "GetPayment" | "ConnectedTerminals" | "TerminalDetails";
 
 // ---- the closed field lists ----------------------------------------------------------------
 
@@ -174,8 +167,18 @@ interface FieldList {
 
 const F = FIELD;
 const RECORD_FIELDS = [
-  F.paymentId, F.terminalId, F.captureMode, F.baseAmount, F.tipsAmount, F.cashbackAmount,
-  F.currency, F.paymentSuccessful, F.status, F.attemptedAt, F.authCode, F.card,
+  F.paymentId,
+  F.terminalId,
+  F.captureMode,
+  F.baseAmount,
+  F.tipsAmount,
+  F.cashbackAmount,
+  F.currency,
+  F.paymentSuccessful,
+  F.status,
+  F.attemptedAt,
+  F.authCode,
+  F.card,
 ] as const;
 
 export const SCHEMA: Readonly<Record<MethodName, FieldList>> = {
@@ -207,10 +210,7 @@ export const SCHEMA: Readonly<Record<MethodName, FieldList>> = {
   [METHOD.getPayment]: {
     params: [F.paymentId],
     required: [F.paymentId],
-    result: [
-      F.paymentId, F.terminalId, F.captureMode, F.status, F.baseAmount, F.authorizedAmount,
-      F.capturedAmount, F.currency, F.lastNotification,
-    ],
+    result: [F.paymentId, F.terminalId, F.captureMode, F.status, F.baseAmount, F.authorizedAmount, F.capturedAmount, F.currency, F.lastNotification],
   },
   [METHOD.connectedTerminals]: { params: [], required: [], result: [F.terminals] },
   [METHOD.terminalDetails]: {

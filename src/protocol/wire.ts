@@ -74,9 +74,7 @@ export const ERROR_CODE = {
 } as const;
 export type ErrorName = keyof typeof ERROR_CODE;
 
-const ERROR_NAMES: ReadonlyMap<number, ErrorName> = new Map(
-  (Object.entries(ERROR_CODE) as [ErrorName, number][]).map(([name, code]) => [code, name]),
-);
+const ERROR_NAMES: ReadonlyMap<number, ErrorName> = new Map((Object.entries(ERROR_CODE) as [ErrorName, number][]).map(([name, code]) => [code, name]));
 
 /** The symbolic name of a code, or undefined for a code the contract does not list. */
 export function errorName(code: number): ErrorName | undefined {
@@ -132,11 +130,7 @@ export const FINAL_STATUSES: ReadonlySet<string> = new Set<string>([
   PAYMENT_STATUS.REFUNDED,
 ]);
 
-export const SUCCESS_STATUSES: ReadonlySet<string> = new Set<string>([
-  PAYMENT_STATUS.AUTHORIZED,
-  PAYMENT_STATUS.CAPTURED,
-  PAYMENT_STATUS.REFUNDED,
-]);
+export const SUCCESS_STATUSES: ReadonlySet<string> = new Set<string>([PAYMENT_STATUS.AUTHORIZED, PAYMENT_STATUS.CAPTURED, PAYMENT_STATUS.REFUNDED]);
 
 /** [C] PRESENT_CARD; [M] the legacy list. Unknown values are passed through unchanged. */
 export const NOTIFICATION = {
@@ -157,8 +151,7 @@ export const NOTIFICATION = {
   SIGNATURE_VERIFICATION: "SIGNATURE_VERIFICATION",
   SIGNATURE_VERIFICATION_IN_PROGRESS: "SIGNATURE_VERIFICATION_IN_PROGRESS",
   SIGNATURE_VERIFICATION_PROCESS_COMPLETED: "SIGNATURE_VERIFICATION_PROCESS_COMPLETED",
-  SIGNATURE_VERIFICATION_PROCESS_COULD_NOT_BE_COMPLETED:
-    "SIGNATURE_VERIFICATION_PROCESS_COULD_NOT_BE_COMPLETED",
+  SIGNATURE_VERIFICATION_PROCESS_COULD_NOT_BE_COMPLETED: "SIGNATURE_VERIFICATION_PROCESS_COULD_NOT_BE_COMPLETED",
   SIGNATURE_VERIFICATION_TIMEOUT: "SIGNATURE_VERIFICATION_TIMEOUT",
   APPROVED: "APPROVED",
   DECLINED: "DECLINED",

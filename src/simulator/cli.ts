@@ -41,18 +41,41 @@ function parseArgs(argv: readonly string[]): { options: SimulatorOptions; verbos
       return Number(v);
     };
     switch (arg) {
-      case "--port": options.port = int(); break;
-      case "--host": options.host = value(); break;
-      case "--terminals": options.terminals = int(); break;
-      case "--account": credentials.accountName = value(); break;
-      case "--api-key": credentials.apiKey = value(); break;
-      case "--zero-delay": options.delays = "zero"; break;
-      case "--strict": options.strict = true; break;
-      case "--manual": options.manual = true; break;
-      case "--no-vt": options.virtualTerminal = false; break;
-      case "--verbose": verbose = true; break;
-      case "--help": case "-h": return "help";
-      default: throw new UsageError(`unknown option ${arg}`);
+      case "--port":
+        options.port = int();
+        break;
+      case "--host":
+        options.host = value();
+        break;
+      case "--terminals":
+        options.terminals = int();
+        break;
+      case "--account":
+        credentials.accountName = value();
+        break;
+      case "--api-key":
+        credentials.apiKey = value();
+        break;
+      case "--zero-delay":
+        options.delays = "zero";
+        break;
+      case "--strict":
+        options.strict = true;
+        break;
+      case "--manual":
+        options.manual = true;
+        break;
+      case "--no-vt":
+        options.virtualTerminal = false;
+        break;
+      case "--verbose":
+        verbose = true;
+        break;
+      case "--help":
+      case "-h":
+        return "help";
+      default:
+        throw new UsageError(`unknown option ${arg}`);
     }
   }
   options.credentials = credentials;
@@ -91,7 +114,12 @@ async function main(): Promise<void> {
   console.log(`Dojo PAC simulator listening on ${sim.url}`);
   console.log(`  account name: ${accountName}`);
   console.log(`  API key:      ${apiKey}`);
-  console.log(`  terminals:    ${sim.terminals().map((t) => t.terminalId).join(", ")}`);
+  console.log(
+    `  terminals:    ${sim
+      .terminals()
+      .map((t) => t.terminalId)
+      .join(", ")}`,
+  );
   console.log(`  headers:      ${HEADER.authorization}: ${basicAuth(accountName, apiKey)}`);
   console.log(`                ${HEADER.eposId}: <your till id>, ${HEADER.softwareHouseId}: <your software house id>`);
   if (sim.virtualTerminalUrl) {

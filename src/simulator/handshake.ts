@@ -4,8 +4,7 @@ import { AUTH_SCHEME, HEADER, HTTP_STATUS, PAC_PATH } from "../protocol";
 import type { Account, AccountStore } from "./store";
 
 export type Handshake =
-  | { ok: true; account: Account; eposId: string; softwareHouseId: string; resellerId?: string }
-  | { ok: false; status: number; reason: string };
+  { ok: true; account: Account; eposId: string; softwareHouseId: string; resellerId?: string } | { ok: false; status: number; reason: string };
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];

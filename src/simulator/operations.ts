@@ -1,15 +1,6 @@
 /** The EPOS → Dojo operations (contract §4): preconditions, error codes and results. */
 import { CAPTURE_MODE, FIELD, METHOD, PAYMENT_STATUS, isKnownMethod } from "../protocol";
-import type {
-  AmountResult,
-  CancelResult,
-  ConnectedTerminalsResult,
-  CreateAck,
-  JsonObject,
-  MethodName,
-  PaymentState,
-  TerminalInfo,
-} from "../protocol";
+import type { AmountResult, CancelResult, ConnectedTerminalsResult, CreateAck, JsonObject, MethodName, PaymentState, TerminalInfo } from "../protocol";
 import { scenarioFor } from "./scenarios";
 import type { Account } from "./store";
 import type { VirtualTerminal } from "./terminal";
@@ -23,9 +14,7 @@ export interface RequestContext {
 }
 
 /** A handled request: its result plus work to do once the response is out (or dropped/omitted). */
-export type Outcome =
-  | { ok: true; method: MethodName; result: object; after?: () => void }
-  | { ok: false; failure: Failure };
+export type Outcome = { ok: true; method: MethodName; result: object; after?: () => void } | { ok: false; failure: Failure };
 
 type Done = { result: object; after?: () => void };
 type Handler = (ctx: RequestContext, params: JsonObject) => Done;
@@ -141,8 +130,7 @@ export class Operations {
     if (!terminal.beginCancel(payment)) {
       reject(
         "INVALID_STATE",
-        `Payment ${payment.paymentId} can no longer be cancelled from the till` +
-          ` (last terminal message: ${payment.lastNotification ?? "none yet"})`,
+        `Payment ${payment.paymentId} can no longer be cancelled from the till` + ` (last terminal message: ${payment.lastNotification ?? "none yet"})`,
         { [FIELD.paymentId]: payment.paymentId },
       );
     }

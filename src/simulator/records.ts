@@ -3,8 +3,8 @@
  * the EPOS answers with success or PAYMENT_ALREADY_RECORDED. Pending records belong to an
  * account+epos-id, survive disconnects, and are redelivered at once when that epos-id reconnects.
  */
-import { ERROR_CODE, METHOD, SUCCESS_STATUSES, encodeRequest } from "../protocol";
-import type { RecordParams } from "../protocol";
+import { ERROR_CODE, SUCCESS_STATUSES, encodeRequest } from "../protocol";
+import type { RecordParams, METHOD } from "../protocol";
 import type { SimulatorFaults } from "./faults";
 import type { OutboundRequests, Reply } from "./outbound";
 import { noop } from "./timers";
@@ -64,7 +64,7 @@ export class RecordQueue {
 
   enqueue(key: string, method: RecordMethod, params: RecordParams): void {
     let forKey = this.byKey.get(key);
-    if (!forKey) this.byKey.set(key, (forKey = new Map()));
+    if (!forKey) this.byKey.set(key, (forKey = new Map<string, Entry>()));
     const entry: Entry = { key, method, params, ids: [], ignoredAcks: 0, cancelRetry: noop };
     forKey.set(params.paymentId, entry);
     this.deliver(entry);

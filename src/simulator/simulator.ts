@@ -4,13 +4,7 @@
  */
 import { EventEmitter } from "events";
 import { FIELD, METHOD, PAC_PATH, encodeRequest } from "../protocol";
-import type {
-  NotificationValue,
-  PaymentState,
-  RecordParams,
-  SignatureVerificationParams,
-  TerminalNotificationParams,
-} from "../protocol";
+import type { NotificationValue, PaymentState, RecordParams, SignatureVerificationParams, TerminalNotificationParams } from "../protocol";
 import { Dispatcher } from "./dispatcher";
 import { SimulatorFaults } from "./faults";
 import { Operations, paymentState } from "./operations";

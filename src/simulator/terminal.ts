@@ -49,9 +49,7 @@ export class SimActionError extends Error {
     detail?: string,
   ) {
     super(
-      detail ??
-        `terminal ${terminalId}: action "${action}" is not valid at step "${step}"` +
-          ` (valid now: ${allowed.length ? allowed.join(", ") : "none"})`,
+      detail ?? `terminal ${terminalId}: action "${action}" is not valid at step "${step}"` + ` (valid now: ${allowed.length ? allowed.join(", ") : "none"})`,
     );
     this.name = "SimActionError";
   }
@@ -153,9 +151,7 @@ export class VirtualTerminal {
   act(action: SimTerminalAction): Promise<void> {
     const p = this.current;
     if (!p) {
-      return Promise.reject(
-        new SimActionError(this.id, action, this.stepNow, [], `terminal ${this.id} has no transaction in progress`),
-      );
+      return Promise.reject(new SimActionError(this.id, action, this.stepNow, [], `terminal ${this.id} has no transaction in progress`));
     }
     const allowed = VALID_ACTIONS[this.stepNow];
     if (!allowed.includes(action)) {

@@ -67,11 +67,7 @@ export function amount(params: JsonObject, field: string, opts: { optional?: boo
   if (typeof v !== "number") throw new Rejection(invalidParam(field, `${field} must be a number of pence`));
   const min = opts.allowZero ? 0 : 1;
   if (!Number.isSafeInteger(v) || v < min) {
-    reject(
-      "INVALID_AMOUNT",
-      `${field} must be a whole number of pence${opts.allowZero ? "" : " greater than zero"} (got ${v})`,
-      { [FIELD.field]: field },
-    );
+    reject("INVALID_AMOUNT", `${field} must be a whole number of pence${opts.allowZero ? "" : " greater than zero"} (got ${v})`, { [FIELD.field]: field });
   }
   return v;
 }

@@ -307,7 +307,7 @@ describe("faults: storage, the engine's journal at every write point", function 
   const open = (extra) => Journal.open({ dir, identity: { eposId: "till-j" }, recoveryMinMs: 50, recoveryMaxMs: 200, ...extra });
   // The injector's rules match paths containing `path`: here, this test's directory.
   const inDir = (rules) => rules.map((r) => ({ path: path.basename(dir), ...r }));
-  /** @typedef {import("../../dist/engine/journal/journal").JournalEntry} JournalEntry */
+  /** @typedef {import("../../dist/engine/journal").JournalEntry} JournalEntry */
   /** @type {(id: string) => JournalEntry} */
   const start = (id) => ({ t: "start", ts: Date.now(), id, kind: "payment", terminalId: "T1", amount: 100, currency: "GBP" });
   /** @type {(id: string) => JournalEntry} */

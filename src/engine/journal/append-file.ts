@@ -140,7 +140,7 @@ export class AppendFile {
       if (this.bytes + buf.length > this.allocated) this.extend(buf.length);
       // Synchronous: one small write into the page cache costs less than a round trip through the
       // thread pool, and ordering stays trivial.
-      for (let off = 0; off < buf.length; ) {
+      for (let off = 0; off < buf.length;) {
         off += fs.writeSync(this.fd, buf, off, buf.length - off, this.bytes + off);
       }
     } catch (e) {
@@ -163,7 +163,7 @@ export class AppendFile {
     let size = Math.min(MAX_EXTEND_BYTES, Math.max(MIN_EXTEND_BYTES, this.allocated));
     while (this.bytes + need > this.allocated + size) size += MAX_EXTEND_BYTES;
     const zeros = Buffer.alloc(size);
-    for (let off = 0; off < size; ) off += fs.writeSync(this.fd, zeros, off, size - off, this.allocated + off);
+    for (let off = 0; off < size;) off += fs.writeSync(this.fd, zeros, off, size - off, this.allocated + off);
     this.allocated += size;
     this.extended = true;
   }

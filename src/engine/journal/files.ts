@@ -35,7 +35,10 @@ export async function readJournalSummary(file: string): Promise<{ eposId?: strin
 
 /** The active journal file of an identity in `dir`: its name holds the epos-id and a hash of URL, account and epos-id. */
 export function journalPath(dir: string, id: JournalIdentity): string {
-  const hash = createHash("sha256").update(`${id.url ?? ""}\n${id.accountName ?? ""}\n${id.eposId}`).digest("hex").slice(0, 10);
+  const hash = createHash("sha256")
+    .update(`${id.url ?? ""}\n${id.accountName ?? ""}\n${id.eposId}`)
+    .digest("hex")
+    .slice(0, 10);
   return path.join(dir, `pac-journal-${fileSafeName(id.eposId)}-${hash}.jsonl`);
 }
 
@@ -163,7 +166,8 @@ export class SegmentFiles {
     } finally {
       await fh.close();
     }
-    if ((await fs.promises.readFile(tmp, "utf8")) !== text) throw Object.assign(new Error(`journal ${tmp}: read back differs from what was written`), { code: "EIO" });
+    if ((await fs.promises.readFile(tmp, "utf8")) !== text)
+      throw Object.assign(new Error(`journal ${tmp}: read back differs from what was written`), { code: "EIO" });
     try {
       await fs.promises.rename(this.active, `${this.base}.${this.segmentNo + 1}.jsonl`);
       this.segmentNo++;

@@ -26,7 +26,8 @@
 import { EventEmitter } from "node:events";
 import * as fs from "node:fs";
 import { AppendFile } from "./append-file";
-import { acquireJournalLock, JournalLock } from "./journal-lock";
+import type { JournalLock } from "./journal-lock";
+import { acquireJournalLock } from "./journal-lock";
 import type { JournalEntry, JournalPayment } from "./entries";
 import { loadActiveFile, journalPath, SegmentFiles } from "./files";
 import type { JournalIdentity } from "./files";
@@ -237,10 +238,11 @@ export class Journal extends EventEmitter<JournalEvents> {
   close(): Promise<void> {
     this.recovery.close();
     this.lock?.releasing();
-    const settled = (p: Promise<unknown> | null): Promise<void> => (p ?? Promise.resolve()).then(
-      () => undefined,
-      () => undefined,
-    );
+    const settled = (p: Promise<unknown> | null): Promise<void> =>
+      (p ?? Promise.resolve()).then(
+        () => undefined,
+        () => undefined,
+      );
     return settled(this.rotating)
       .then(() => settled(this.recovery.running))
       .then(() => this.file.close())

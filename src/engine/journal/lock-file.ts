@@ -70,7 +70,7 @@ function tryCreate(file: string, content: string): "created" | "exists" | { pend
   }
   try {
     const buf = Buffer.from(content, "utf8");
-    for (let off = 0; off < buf.length; ) off += fs.writeSync(fd, buf, off, buf.length - off, off);
+    for (let off = 0; off < buf.length;) off += fs.writeSync(fd, buf, off, buf.length - off, off);
     fs.fsyncSync(fd);
     fs.closeSync(fd);
   } catch (e) {

@@ -8,8 +8,8 @@ import { InFlightMap } from "../../common/in-flight-map";
 import { fold, isClosed } from "./entries";
 import type { JournalEntry, JournalPayment } from "./entries";
 
-const EMPTY_RECORD: JsonObject = Object.freeze({}) as JsonObject;
-const NOT_CREATED_RECORD: JsonObject = Object.freeze({ notCreated: true }) as JsonObject;
+const EMPTY_RECORD: JsonObject = Object.freeze({});
+const NOT_CREATED_RECORD: JsonObject = Object.freeze({ notCreated: true });
 
 /** Short values that repeat (terminal ids, currencies, statuses, steps): one string for all payments. */
 const sharedValues = new Map<string, string>();
@@ -30,7 +30,9 @@ function share<T extends string>(v: T | undefined): T | undefined {
  */
 // The fields are JournalPayment's (declaration merging); the constructor sets every one of them, in
 // one order, so all instances share one hidden class.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging -- on purpose, see above
 interface FinishedPayment extends JournalPayment {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- on purpose, see above
 class FinishedPayment {
   constructor(p: JournalPayment) {
     this.id = p.id;

@@ -9,8 +9,7 @@ import { describeStorageError } from "./storage-error";
 
 /** Whether the journal can write; `failed` carries the error that stopped it. */
 export type JournalHealth =
-  | { state: "ok" }
-  | { state: "failed"; error: NodeJS.ErrnoException; code: string; words: string; short: string; since: number; path: string };
+  { state: "ok" } | { state: "failed"; error: NodeJS.ErrnoException; code: string; words: string; short: string; since: number; path: string };
 
 /** Rejects what the journal is asked to write while it is failed: nothing was written. */
 export class JournalUnavailableError extends Error {

@@ -16,7 +16,10 @@ export class Backoff {
   private readonly jitter: number;
   private attempt = 0;
 
-  constructor(opts: BackoffOptions = {}, private readonly random: () => number = Math.random) {
+  constructor(
+    opts: BackoffOptions = {},
+    private readonly random: () => number = Math.random,
+  ) {
     this.initialMs = opts.initialMs ?? 1000;
     this.maxMs = opts.maxMs ?? 30_000;
     this.factor = opts.factor ?? 2;

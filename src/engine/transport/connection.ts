@@ -3,19 +3,12 @@
  * heartbeat. It knows frames, not operations (see rpc.ts and pac-client.ts).
  */
 import { EventEmitter } from "node:events";
-import { Socket } from "node:net";
+import type { Socket } from "node:net";
 import WebSocket from "ws";
-import {
-  CLOSE_DISPLACED,
-  DEFAULT_MAX_FRAME_BYTES,
-  Frame,
-  FrameError,
-  HEADER,
-  HTTP_STATUS,
-  basicAuth,
-  parseFrame,
-} from "../../protocol";
-import { Backoff, BackoffOptions } from "./backoff";
+import type { Frame, FrameError } from "../../protocol";
+import { CLOSE_DISPLACED, DEFAULT_MAX_FRAME_BYTES, HEADER, HTTP_STATUS, basicAuth, parseFrame } from "../../protocol";
+import type { BackoffOptions } from "./backoff";
+import { Backoff } from "./backoff";
 import { PacError } from "../errors";
 import { isLoopbackHost } from "../../common/loopback";
 import { credentialSecrets, redactSecrets } from "../../common/redact";
@@ -112,8 +105,7 @@ export class ManagedConnection extends EventEmitter<ConnectionEvents> {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private alive = false;
   private closedPromise: Promise<void> | null = null;
-  private readonly opts: Required<Omit<ConnectionOptions, "resellerId" | "ca" | "reconnect">> &
-    Pick<ConnectionOptions, "resellerId" | "ca">;
+  private readonly opts: Required<Omit<ConnectionOptions, "resellerId" | "ca" | "reconnect">> & Pick<ConnectionOptions, "resellerId" | "ca">;
   /** Handshakes attempted, for tests and the status query. */
   attempts = 0;
   /** Secrets that must never appear in traces, logs or errors: the API key and the Basic token. */
@@ -151,7 +143,6 @@ export class ManagedConnection extends EventEmitter<ConnectionEvents> {
   get eposId(): string {
     return this.opts.eposId;
   }
-
 
   start(): void {
     if (this.current === "idle") this.connect();

@@ -2,15 +2,9 @@
  * Request/response correlation over a ManagedConnection: integer ids, a timeout per request, and
  * every pending request rejected with a distinct error when the connection drops.
  */
-import {
-  EposRequestMethod,
-  JsonObject,
-  METHOD,
-  RpcId,
-  RpcErrorInfo,
-  encodeRequest,
-} from "../../protocol";
-import { ManagedConnection } from "./connection";
+import type { EposRequestMethod, JsonObject, RpcId, RpcErrorInfo } from "../../protocol";
+import { METHOD, encodeRequest } from "../../protocol";
+import type { ManagedConnection } from "./connection";
 import { PacError } from "../errors";
 import { InFlightMap } from "../../common/in-flight-map";
 
@@ -50,7 +44,9 @@ export class RpcChannel {
         this.pending.delete(id);
         reject(
           CREATES.has(method)
-            ? new PacError("OUTCOME_UNKNOWN", `no answer to ${method} within ${ms / 1000} s: the payment may be running; it is being followed up`, { paymentId })
+            ? new PacError("OUTCOME_UNKNOWN", `no answer to ${method} within ${ms / 1000} s: the payment may be running; it is being followed up`, {
+                paymentId,
+              })
             : new PacError("TIMEOUT", `no answer to ${method} within ${ms / 1000} s`, { paymentId }),
         );
       }, ms);
@@ -77,7 +73,11 @@ export class RpcChannel {
       this.pending.delete(id);
       p.reject(
         CREATES.has(p.method)
-          ? new PacError("OUTCOME_UNKNOWN", `connection lost before Dojo acknowledged ${p.method} (${reason}): the payment may be running; it is followed up after reconnecting`, { paymentId: p.paymentId })
+          ? new PacError(
+              "OUTCOME_UNKNOWN",
+              `connection lost before Dojo acknowledged ${p.method} (${reason}): the payment may be running; it is followed up after reconnecting`,
+              { paymentId: p.paymentId },
+            )
           : new PacError("CONNECTION_LOST", `connection lost before Dojo answered ${p.method} (${reason})`, { paymentId: p.paymentId }),
       );
     }

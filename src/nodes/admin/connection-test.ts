@@ -220,7 +220,8 @@ async function testThrowaway(settings: ConfigSettings, tuning: RuntimeTuning, st
       }
     }
     if (state === "timeout") return fail("timeout", `no answer from ${base.host ?? "the server"} within ${Math.round(TEST_HANDSHAKE_MS / 1000)} s`);
-    if (state === "auth-failed") return fail("auth", lastInfo.error?.message ?? lastInfo.reason ?? "HTTP 401", Number(/\d{3}/.exec(lastInfo.reason ?? "")?.[0] ?? 401));
+    if (state === "auth-failed")
+      return fail("auth", lastInfo.error?.message ?? lastInfo.reason ?? "HTTP 401", Number(/\d{3}/.exec(lastInfo.reason ?? "")?.[0] ?? 401));
     if (state === "displaced") return fail("displaced", lastInfo.error?.message ?? "displaced");
     const reason = lastInfo.reason ?? String(state);
     const c = classifyReason(reason);

@@ -45,7 +45,7 @@ type WithState = AdminApp & { [STATE]?: AdminState };
 
 /** Register the routes once per admin app. Does nothing without httpAdmin (some test harnesses). */
 export function registerAdminEndpoints(RED: AdminNodeAPI, connections: Connections | null = null): void {
-  const app = RED.httpAdmin as WithState | undefined;
+  const app: WithState | undefined = RED.httpAdmin;
   if (!app) return;
   const known = app[STATE];
   if (known) {
@@ -113,9 +113,7 @@ export function registerAdminEndpoints(RED: AdminNodeAPI, connections: Connectio
     "/pac/open-payments",
     read,
     guard(async (_req, res) => {
-      const list = state.connections
-        ? await openPaymentsReport(state.connections, journalRoot(RED), (id) => configDefs(RED).get(id)?.environment)
-        : [];
+      const list = state.connections ? await openPaymentsReport(state.connections, journalRoot(RED), (id) => configDefs(RED).get(id)?.environment) : [];
       res.json({ connections: list, at: Date.now() });
     }),
   );

@@ -39,7 +39,12 @@ export interface StatusReport {
   at: number;
 }
 
-export async function statusReport(RED: AdminNodeAPI, node: PacConfigNode, terminals: TerminalCache, connections: Connections | null = null): Promise<StatusReport> {
+export async function statusReport(
+  RED: AdminNodeAPI,
+  node: PacConfigNode,
+  terminals: TerminalCache,
+  connections: Connections | null = null,
+): Promise<StatusReport> {
   const runtime = node.pac;
   const def = configDefs(RED).get(node.id);
   const view = runtime.connectionView;

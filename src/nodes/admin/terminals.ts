@@ -22,7 +22,9 @@ export class TerminalCache {
 
   /** The terminals, within `ms` (a PacError TIMEOUT otherwise). */
   list(client: PacClient, ms: number): Promise<TerminalListing[]> {
-    return withTimeout(this.cached(client), ms).then((list) => list.map((t) => ({ terminalId: t.terminalId, ...(t.tid ? { tid: t.tid } : {}), status: t.status })));
+    return withTimeout(this.cached(client), ms).then((list) =>
+      list.map((t) => ({ terminalId: t.terminalId, ...(t.tid ? { tid: t.tid } : {}), status: t.status })),
+    );
   }
 
   private cached(client: PacClient): Promise<TerminalInfo[]> {

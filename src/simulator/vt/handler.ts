@@ -101,8 +101,7 @@ type Body = { ok: true; value: Record<string, unknown> } | { ok: false; status: 
 
 /** The JSON object of a POST: already parsed by Express's json parser, or read from the stream. */
 function readJsonBody(req: MaybeExpressRequest, limit: number): Promise<Body> {
-  const asObject = (v: unknown): Body =>
-    isPlainObject(v) ? { ok: true, value: v } : { ok: false, status: 400, error: "The body must be a JSON object." };
+  const asObject = (v: unknown): Body => (isPlainObject(v) ? { ok: true, value: v } : { ok: false, status: 400, error: "The body must be a JSON object." });
   if (req.body !== undefined && (typeof req.body !== "object" || req.body === null || Object.keys(req.body).length > 0)) {
     return Promise.resolve(asObject(req.body));
   }

@@ -17,12 +17,13 @@ function terminalCard(t: SimTerminalSnapshot, n: number, showAccount: boolean): 
   const id = `t${n}`;
   const allowed = new Set<string>(t.allowedActions);
   const button = (a: (typeof VT_ACTIONS)[number]): string =>
-    `<button type="button" class="act" data-action="${a.action}"${allowed.has(a.action) ? "" : " disabled"}>` +
-    `${escapeHtml(a.label)}</button>`;
+    `<button type="button" class="act" data-action="${a.action}"${allowed.has(a.action) ? "" : " disabled"}>` + `${escapeHtml(a.label)}</button>`;
   const group = (name: "customer" | "bank", title: string): string =>
     `<div class="group" role="group" aria-labelledby="${id}-${name}">` +
     `<h3 id="${id}-${name}">${title}</h3><div class="buttons">` +
-    VT_ACTIONS.filter((a) => a.group === name).map(button).join("") +
+    VT_ACTIONS.filter((a) => a.group === name)
+      .map(button)
+      .join("") +
     `</div></div>`;
   const toggle = (name: "automatic" | "online", label: string, on: boolean): string =>
     `<button type="button" class="switch" role="switch" data-toggle="${name}" aria-checked="${on}">` +
