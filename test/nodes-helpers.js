@@ -17,7 +17,8 @@ const { PacSimulator } = require(path.join(root, "dist", "simulator"));
 const { Journal } = require(path.join(root, "dist", "engine", "journal", "journal"));
 
 // Built-in simulators start with zero delays in tests.
-configRuntime.setSimulatorOptions({ delays: "zero" });
+// Built-in simulators of the flows under test answer at once (read at each simulator start).
+process.env.PAC_SIMULATOR_DELAYS = "zero";
 
 function tmpDir(prefix) {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix || "pac-nodes-"));

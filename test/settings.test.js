@@ -58,7 +58,7 @@ describe("pac-config settings", function () {
   });
 
   it("config-runtime still offers what moved (tests and older imports use it)", function () {
-    for (const name of ["setSimulatorOptions", "readSettings", "journalRoot", "runtimeTuning", "SIMULATOR_SOFTWARE_HOUSE_ID"]) {
+    for (const name of ["readSettings", "journalRoot", "runtimeTuning", "SIMULATOR_SOFTWARE_HOUSE_ID"]) {
       configRuntime.should.have.property(name);
     }
     configRuntime.readSettings.should.equal(readSettings);

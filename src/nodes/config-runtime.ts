@@ -35,7 +35,7 @@ export type { ConnectionObserver, PacUser } from "./pac-user";
 /** This Node-RED runtime's registry of connections (connections.ts). */
 export type RuntimeConnections = Connections<ConfigRuntime>;
 // The settings moved to settings.ts; these stay importable from here (tests, older imports).
-export { journalRoot, readSettings, runtimeTuning, setSimulatorOptions, SIMULATOR_SOFTWARE_HOUSE_ID } from "./settings";
+export { journalRoot, readSettings, runtimeTuning, SIMULATOR_SOFTWARE_HOUSE_ID } from "./settings";
 export type { ConfigCredentials, ConfigDef, ConfigSettings, Environment, RuntimeTuning } from "./settings";
 
 /** The pac-config node as user nodes see it. */

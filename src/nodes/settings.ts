@@ -46,18 +46,12 @@ export interface ConfigSettings {
 /** Used when the simulator environment has no software house id. */
 export const SIMULATOR_SOFTWARE_HOUSE_ID = "shopflow-node-red-simulator";
 
-// ---- simulator settings (tests choose zero delays) ------------------------------------------------
-
-let simulatorOverrides: Partial<SimulatorOptions> = {};
+// ---- the built-in simulator ------------------------------------------------------------------------
 
 /**
- * Options for the built-in simulators started from now on (tests: `{ delays: "zero" }`). The
- * environment variable PAC_SIMULATOR_DELAYS (`zero`, `realistic` or ms per step) sets the delays too.
+ * Options of a built-in simulator. The environment variable PAC_SIMULATOR_DELAYS (`zero`,
+ * `realistic` or ms per step) sets its delays (the tests choose zero).
  */
-export function setSimulatorOptions(options: Partial<SimulatorOptions>): void {
-  simulatorOverrides = { ...options };
-}
-
 export function simulatorOptions(): SimulatorOptions {
   // No page on the simulator's own port: Node-RED serves it (pac/vt/<id>/) behind its admin auth,
   // and any local process could otherwise play the customer without logging in.
@@ -65,7 +59,7 @@ export function simulatorOptions(): SimulatorOptions {
   const env = process.env.PAC_SIMULATOR_DELAYS;
   if (env === "zero" || env === "realistic") opts.delays = env;
   else if (env && Number.isFinite(Number(env)) && Number(env) >= 0) opts.delays = Number(env);
-  return { ...opts, ...simulatorOverrides };
+  return opts;
 }
 
 // ---- settings ---------------------------------------------------------------------------------
