@@ -14,16 +14,22 @@
  * started it, wherever it is now. It closes when nothing is open, after DRAIN_MAX_MS, or when a
  * connection with the same identity takes the journal. A journal that cannot write, or an identity
  * another connection holds, shows on every user node.
+ *
+ * Why this file is over 400 lines: it is one state machine (live -> draining -> closed, with the
+ * client's start and its retries) whose transitions share the client, the users and the view. Its
+ * separable jobs are already out: client-start.ts, leftovers.ts, connection-users.ts, connections.ts,
+ * settings.ts; splitting the transitions too would pass most of this state between files.
  */
 import { redactSecrets, waitForState } from "../engine";
-import type { ConnectionState, JournalHealth, PacClient, PaymentOutcome, StateInfo, WireEvent } from "../engine";
+import type { ConnectionState, JournalHealth, PacClient, PaymentOutcome, StateInfo } from "../engine";
 import type { PacSimulator } from "../simulator";
 import { startClient, startFailure } from "./client-start";
 import type { Connections } from "./connections";
 import { FlowError } from "./flow-error";
 import type { HeldMessages } from "./held-messages";
 import { findLeftovers } from "./leftovers";
-import type { ConnectionObserver, PacUser } from "./pac-user";
+import { ConnectionUsers } from "./connection-users";
+import type { PacUser } from "./pac-user";
 import type { Node, NodeAPI, RuntimeListener } from "./red-types";
 import { credentialSecrets } from "../common/redact";
 import { journalRoot } from "./settings";
@@ -67,8 +73,6 @@ export class ConfigRuntime {
   client: PacClient | null = null;
   /** The built-in simulator (environment `simulator`), once started. */
   simulator: PacSimulator | null = null;
-  /** The user nodes of this (live) connection, by node id. */
-  private readonly users = new Map<string, PacUser>();
   private flowsStarted = false;
   private phase: Phase = "live";
   /** Set by close(): its work, shared by every caller. */
@@ -82,8 +86,7 @@ export class ConfigRuntime {
   /** Started for a journal a restart left (adoptLeftovers), not for a config node of its own. */
   private adopted = false;
   private initPromise: Promise<PacClient | null> | null = null;
-  private view: ConnectionView;
-  private wireListener: ((w: WireEvent) => void) | null = null;
+  private readonly users: ConnectionUsers;
   private readonly runtimeListeners: [string, RuntimeListener][];
   private readonly secrets: string[];
 
@@ -93,7 +96,10 @@ export class ConfigRuntime {
     private readonly settings: ConfigSettings | string,
     private readonly connections: Connections<ConfigRuntime>,
   ) {
-    this.view = typeof settings === "string" ? { state: "config-error", reason: settings } : { state: "idle" };
+    this.users = new ConnectionUsers(
+      { node, redact: (t) => this.redact(t) },
+      typeof settings === "string" ? { state: "config-error", reason: settings } : { state: "idle" },
+    );
     this.secrets = typeof settings === "string" ? [] : credentialSecrets(settings.accountName, settings.apiKey);
     this.runtimeListeners = [
       ["flows:starting", () => this.setFlowsStarted(false)],
@@ -119,7 +125,7 @@ export class ConfigRuntime {
 
   /** A user node registered here (a live connection only: a drain-only one has none). */
   user(id: string): PacUser | undefined {
-    return this.phase === "live" && !this.closing ? this.users.get(id) : undefined;
+    return this.phase === "live" ? this.users.get(id) : undefined;
   }
 
   /** Its name, for messages about it. */
@@ -132,7 +138,7 @@ export class ConfigRuntime {
   }
 
   get connectionView(): ConnectionView {
-    return this.view;
+    return this.users.view;
   }
 
   get settingsError(): string | null {
@@ -153,10 +159,8 @@ export class ConfigRuntime {
 
   register(user: PacUser): void {
     if (this.closing) return;
-    this.users.set(user.id, user);
-    this.node.users[user.id] = user.node;
+    this.users.add(user);
     this.updateWire();
-    this.tell(user, (u) => u.connection?.(this.view));
     if (this.client) this.claim(user, this.configId);
     this.connections.userRegistered(user, this.configId);
     if (!this.initPromise && typeof this.settings !== "string") this.initPromise = this.init(this.settings);
@@ -164,10 +168,7 @@ export class ConfigRuntime {
 
   /** Forget a user; done() runs once nothing of this config node can still reach it. */
   deregister(user: PacUser, done: () => void): void {
-    if (this.users.get(user.id) === user) {
-      this.users.delete(user.id);
-      if (this.node.users[user.id] === user.node) delete this.node.users[user.id];
-    }
+    this.users.remove(user);
     this.release(user);
     this.connections.userGone(user);
     this.updateWire();
@@ -188,8 +189,8 @@ export class ConfigRuntime {
     if (!this.initPromise) this.initPromise = this.init(this.settings);
     const client = await this.initPromise;
     if (!client) {
-      const code = this.view.journal !== undefined ? "JOURNAL" : this.view.state === "identity-in-use" ? "IDENTITY_IN_USE" : "CONFIG";
-      throw new FlowError(code, `the Dojo connection "${this.label}" could not start: ${this.view.reason ?? "closed"}`);
+      const code = this.users.view.journal !== undefined ? "JOURNAL" : this.users.view.state === "identity-in-use" ? "IDENTITY_IN_USE" : "CONFIG";
+      throw new FlowError(code, `the Dojo connection "${this.label}" could not start: ${this.users.view.reason ?? "closed"}`);
     }
     const s = client.state;
     if (s === "idle" || s === "connecting") await this.waitOpen(client, waitOpenMs);
@@ -211,7 +212,7 @@ export class ConfigRuntime {
   // ---- start and stop ------------------------------------------------------------------------------
 
   private async init(settings: ConfigSettings): Promise<PacClient | null> {
-    this.setView({ ...this.view, state: "starting" });
+    this.setView({ ...this.users.view, state: "starting" });
     let started;
     try {
       started = await startClient({
@@ -235,21 +236,21 @@ export class ConfigRuntime {
     }
     this.client = client;
     this.openRetryMs = 0;
-    if (this.view.journal !== undefined) this.onJournal({ state: "ok" });
+    if (this.users.view.journal !== undefined) this.onJournal({ state: "ok" });
     client.on("journal", (h) => this.onJournal(h));
     client.on("state", (state, info) => this.onState(state, info));
     client.on("warning", (m) => this.node.warn(this.redact(m)));
     // Steps and questions reach their payment's node through its claim; observers see them all.
     if (this.phase === "live") {
-      client.on("notification", (e) => this.observe((o) => o.notification?.(e)));
-      client.on("signature", (q) => this.observe((o) => o.signature?.(q)));
-      client.on("record", (r) => this.observe((o) => o.record?.(r)));
+      client.on("notification", (e) => this.users.observe((o) => o.notification?.(e)));
+      client.on("signature", (q) => this.users.observe((o) => o.signature?.(q)));
+      client.on("record", (r) => this.users.observe((o) => o.record?.(r)));
     }
     // A drain-only connection closes once nothing is left to hand over.
     client.on("outcome", () => this.checkDrained());
     client.on("delivered", () => this.checkDrained());
     if (!this.flowsStarted) client.outbox.hold();
-    for (const u of this.users.values()) this.claim(u, this.configId);
+    for (const u of this.users.list()) this.claim(u, this.configId);
     if (this.phase === "draining") this.connections.claimLiveUsers(this);
     this.updateWire();
     client.start();
@@ -312,12 +313,12 @@ export class ConfigRuntime {
           ),
         );
       }
-      this.setView({ ...this.view, journal: h.short });
+      this.setView({ ...this.users.view, journal: h.short });
       return;
     }
     if (this.journalWarned) this.node.log(`Dojo connection "${this.label}": the journal writes again`);
     this.journalWarned = false;
-    const { journal: _gone, ...view } = this.view;
+    const { journal: _gone, ...view } = this.users.view;
     this.setView(view);
   }
 
@@ -351,7 +352,7 @@ export class ConfigRuntime {
     const client = this.client;
     if (!client) return;
     this.phase = "draining";
-    for (const u of [...this.users.values()]) this.release(u);
+    for (const u of this.users.list()) this.release(u);
     this.users.clear();
     // Every live user claims here too: results reach the node that started them, wherever it is now.
     this.connections.startDraining(this);
@@ -440,8 +441,7 @@ export class ConfigRuntime {
     const work = (async (): Promise<void> => {
       const client = this.initPromise ? await this.initPromise : null;
       if (client) {
-        if (this.wireListener) client.removeListener("wire", this.wireListener);
-        this.wireListener = null;
+        this.users.updateWire(null);
         try {
           await client.close();
         } finally {
@@ -474,51 +474,21 @@ export class ConfigRuntime {
       state,
       ...(reason ? { reason: this.redact(reason) } : {}),
       ...(info.retryInMs !== undefined ? { retryInMs: info.retryInMs } : {}),
-      ...(this.view.journal !== undefined ? { journal: this.view.journal } : {}),
+      ...(this.users.view.journal !== undefined ? { journal: this.users.view.journal } : {}),
     });
     if ((state === "auth-failed" || state === "displaced") && info.error) this.node.warn(this.redact(info.error.message));
     const safeInfo: StateInfo = { ...info, ...(info.reason ? { reason: this.redact(info.reason) } : {}) };
-    this.observe((o) => o.stateChange?.(state, safeInfo));
+    this.users.observe((o) => o.stateChange?.(state, safeInfo));
     this.checkDrained(); // a drain-only connection that was displaced has nothing more to collect
   }
 
   private setView(view: ConnectionView): void {
-    this.view = view;
-    this.fanOut((u) => u.connection?.(view));
+    this.users.view = view;
   }
 
-  private fanOut(fn: (u: PacUser) => void): void {
-    for (const u of [...this.users.values()]) this.tell(u, fn);
-  }
-
-  /** Observers (pac-events) of this live connection. */
-  private observe(fn: (o: ConnectionObserver) => void): void {
-    this.fanOut((u) => (u.observer ? fn(u.observer) : undefined));
-  }
-
-  private tell(u: PacUser, fn: (u: PacUser) => void): void {
-    try {
-      fn(u);
-    } catch (e) {
-      this.node.warn(this.redact(`Dojo connection: node ${u.id} failed on an event: ${e instanceof Error ? e.message : String(e)}`));
-    }
-  }
-
-  /** Listen to wire traces only while a user wants them. */
+  /** Wire traces only while a user wants them. */
   private updateWire(): void {
-    const client = this.client;
-    if (!client) return;
-    const wanted = !this.closing && [...this.users.values()].some((u) => u.observer?.wantsWire === true);
-    if (wanted && !this.wireListener) {
-      this.wireListener = (w) => {
-        const safe: WireEvent = { ...w, text: this.redact(w.text) };
-        this.observe((o) => (o.wantsWire ? o.wire?.(safe) : undefined));
-      };
-      client.on("wire", this.wireListener);
-    } else if (!wanted && this.wireListener) {
-      client.removeListener("wire", this.wireListener);
-      this.wireListener = null;
-    }
+    this.users.updateWire(this.closing ? null : this.client);
   }
 
   // ---- claims --------------------------------------------------------------------------------------
@@ -543,7 +513,7 @@ export class ConfigRuntime {
 
   /** Users of this live connection (for a drain-only one to claim for them). */
   liveUsers(): PacUser[] {
-    return this.phase === "live" && !this.closing ? [...this.users.values()] : [];
+    return this.phase === "live" ? this.users.list() : [];
   }
 
   /** Answer a signature question a drain-only connection holds (the node's own client did not know it). */
