@@ -66,5 +66,14 @@ export function makeTranslate(RED: NodeAPI, type: string): Translate {
     if (!subs && cache.size < 500) cache.set(key, text);
     return text;
   };
-  return Object.assign(t, { has: (key: string) => lookUp(english, key) !== undefined });
+  const known = new Map<string, boolean>(); // asked for every step of every sale
+  const has = (key: string): boolean => {
+    let hit = known.get(key);
+    if (hit === undefined) {
+      hit = lookUp(english, key) !== undefined;
+      if (known.size < 500) known.set(key, hit);
+    }
+    return hit;
+  };
+  return Object.assign(t, { has });
 }

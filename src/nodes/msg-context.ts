@@ -8,7 +8,7 @@ import type { NodeMessage } from "./red-types";
 /** Kept with a payment in the journal, to rebuild the msg after a restart. */
 export const CTX_MAX_BYTES = 16 * 1024;
 /** Never stored: live objects (HTTP in/out) and the request itself (replaced by the result). */
-const CTX_SKIP = new Set(["req", "res", "payload"]);
+const CTX_SKIP: ReadonlySet<string> = new Set(["req", "res", "payload"]);
 const MAX_DEPTH = 32;
 
 function toJson(v: unknown, ancestors: object[], depth: number): JsonValue | undefined {

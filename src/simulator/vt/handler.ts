@@ -24,8 +24,8 @@ import type { VtHost } from "./host";
 import { renderPage } from "./page";
 import type { VtTheme } from "./page";
 import { VT_CSS } from "./style";
-import { actionLabel, describeTerminal, isVtAction } from "./view";
-import type { VtView } from "./view";
+import { EventHub } from "./event-hub";
+import { actionLabel, isVtAction, item } from "./view";
 
 export interface VirtualTerminalOptions {
   /** Path the handler is mounted at: "/" (standalone simulator), "/pac/vt/<id>" (Node-RED). Default "/". */
@@ -54,32 +54,18 @@ export interface VirtualTerminalHandler {
 }
 
 /** What the page receives for a terminal. */
-export interface VtItem {
-  terminal: SimTerminalSnapshot;
-  view: VtView;
-}
+export type { VtItem } from "./view";
 
 /** Express adds these; plain http leaves them undefined. */
 type MaybeExpressRequest = IncomingMessage & { originalUrl?: string; body?: unknown };
-type MaybeCompressedResponse = ServerResponse & { flush?: () => void };
 
 const DEFAULT_TITLE = "Virtual terminals";
-/** Above this much unsent data an event-stream client is too slow and is dropped. */
-const MAX_BACKLOG_BYTES = 1024 * 1024;
 
 function normaliseBase(base: string | undefined): string {
   let b = (base ?? "/").trim();
   if (!b.startsWith("/")) b = `/${b}`;
   b = b.replace(/\/+$/, "");
   return b === "" ? "/" : b;
-}
-
-function item(t: SimTerminalSnapshot): VtItem {
-  return { terminal: t, view: describeTerminal(t) };
-}
-
-function sseFrame(event: string, data: unknown): string {
-  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string | Buffer, head: boolean, extra: Record<string, string> = {}): void {
@@ -146,97 +132,6 @@ function refusePost(req: IncomingMessage): { status: number; error: string } | u
   if (type !== "application/json") return { status: 415, error: "Send the request as Content-Type: application/json." };
   if (req.headers["sec-fetch-site"] === "cross-site") return { status: 403, error: "Cross-site requests are refused." };
   return undefined;
-}
-
-interface StreamClient {
-  res: MaybeCompressedResponse;
-  heartbeat?: NodeJS.Timeout;
-}
-
-/** Every open event stream of one handler, sharing one pair of simulator listeners. */
-class EventHub {
-  private readonly streams = new Set<StreamClient>();
-  private attached = false;
-
-  constructor(
-    private readonly sim: VtHost,
-    private readonly visible: (t: SimTerminalSnapshot) => boolean,
-    private readonly heartbeatMs: number,
-  ) {}
-
-  get size(): number {
-    return this.streams.size;
-  }
-
-  open(req: IncomingMessage, res: MaybeCompressedResponse, initial: VtItem[]): void {
-    res.writeHead(200, {
-      "Content-Type": "text/event-stream; charset=utf-8",
-      "Cache-Control": "no-store",
-      "X-Accel-Buffering": "no",
-      "X-Content-Type-Options": "nosniff",
-    });
-    req.socket.setNoDelay(true);
-    const client: StreamClient = { res };
-    this.streams.add(client);
-    this.attach();
-    res.on("close", () => this.drop(client));
-    res.on("error", () => this.drop(client));
-    this.write(client, `retry: 2000\n\n${sseFrame("terminals", initial)}`);
-    if (this.heartbeatMs > 0) {
-      client.heartbeat = setInterval(() => this.write(client, ": keep-alive\n\n"), this.heartbeatMs);
-      client.heartbeat.unref();
-    }
-  }
-
-  /** Tell every stream why it ends, then end it. */
-  endAll(event: "stopped" | "closed"): void {
-    for (const client of [...this.streams]) {
-      this.write(client, sseFrame(event, {}));
-      this.drop(client);
-      client.res.end();
-    }
-    this.detach();
-  }
-
-  private readonly onTerminal = (t: SimTerminalSnapshot): void => {
-    if (!this.visible(t)) return;
-    const frame = sseFrame("terminal", item(t));
-    for (const client of [...this.streams]) this.write(client, frame);
-  };
-
-  private readonly onStopping = (): void => this.endAll("stopped");
-
-  private write(client: StreamClient, text: string): void {
-    const { res } = client;
-    if (res.writableEnded || res.destroyed) return this.drop(client);
-    if (res.writableLength > MAX_BACKLOG_BYTES) {
-      this.drop(client);
-      res.destroy();
-      return;
-    }
-    res.write(text);
-    res.flush?.(); // Express compression middleware would otherwise hold events back
-  }
-
-  private drop(client: StreamClient): void {
-    if (!this.streams.delete(client)) return;
-    if (client.heartbeat) clearInterval(client.heartbeat);
-    if (this.streams.size === 0) this.detach();
-  }
-
-  private attach(): void {
-    if (this.attached) return;
-    this.attached = true;
-    this.sim.on("terminal", this.onTerminal);
-    this.sim.on("stopping", this.onStopping);
-  }
-
-  private detach(): void {
-    if (!this.attached) return;
-    this.attached = false;
-    this.sim.off("terminal", this.onTerminal);
-    this.sim.off("stopping", this.onStopping);
-  }
 }
 
 /**

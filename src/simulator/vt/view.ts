@@ -160,3 +160,13 @@ export function describeTerminal(t: SimTerminalSnapshot): VtView {
   }
   return { ...view, amount, detail, status };
 }
+
+/** One terminal with its view, as the page's API and event stream send it. */
+export interface VtItem {
+  terminal: SimTerminalSnapshot;
+  view: VtView;
+}
+
+export function item(t: SimTerminalSnapshot): VtItem {
+  return { terminal: t, view: describeTerminal(t) };
+}
