@@ -142,6 +142,36 @@ describe("admin endpoints", function () {
       s.connections().should.eql([]); // the throwaway connections are closed
     });
 
+    it("a throwaway test connection stores nothing, so it acknowledges nothing: a record Dojo holds for that epos-id stays with Dojo", async function () {
+      const s = await sim({ manual: true });
+      await load(flowWith(simConfig(), []));
+      // A sale of epos-id till-r whose till went away before its record came (the record waits at Dojo).
+      const { PacClient } = require("../dist/engine");
+      const journalDir = tmpDir();
+      const till = await PacClient.open({ url: s.url, ...s.credentials, eposId: "till-r", softwareHouseId: "sh", journalDir });
+      till.start();
+      await until(() => till.state === "open", "till connected");
+      await till.createPayment({ terminalId: "SIM00001", amount: 1250, currency: "GBP", paymentId: "held-by-dojo" });
+      await till.close();
+      await s.act("SIM00001", "present");
+      await s.act("SIM00001", "approve").catch(() => undefined);
+      await s.act("SIM00001", "removeCard").catch(() => undefined);
+      await until(() => s.pendingRecords("till-r").length === 1, "record waiting at Dojo");
+      const res = await post("/pac/test-connection", {
+        environment: "custom",
+        url: s.url,
+        eposId: "till-r",
+        softwareHouseId: "sh",
+        requestTimeout: 5,
+        ...s.credentials,
+      }).expect(200);
+      res.body.should.containEql({ ok: true, source: "test" });
+      s.pendingRecords("till-r")
+        .map((r) => r.paymentId)
+        .should.eql(["held-by-dojo"]); // not acknowledged into a journal that is thrown away
+      fs.rmSync(journalDir, { recursive: true, force: true });
+    });
+
     it("__PWRD__ / _ mean the saved credentials; none saved is said so", async function () {
       const s = await sim();
       await load(flowWith(simConfig(), [{ ...customConfig(s, { id: "cfg2", eposId: "till-2" }) }]), {

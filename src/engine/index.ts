@@ -12,5 +12,8 @@ export type { HandOver, OwnerReceiver, OrphanReceiver, OfferStatus } from "./out
 export { Outbox } from "./outbox";
 export { credentialSecrets } from "../common/redact";
 export { waitForState, withTimeout } from "./waits";
+export type { StateSource } from "./waits";
+export { ConnectionProbe } from "./transport/probe";
+export type { ProbeOptions } from "./transport/probe";
 export { latestPayments, paymentRow, isFinal, LATEST_PAYMENTS } from "./views";
 export type { PaymentRow } from "./views";

@@ -2,12 +2,18 @@
  * Bounded waits on a client: for a connection state it reaches (or is in), and for an answer.
  * Both always end: a timer bounds them, and every listener they add is removed.
  */
-import type { ConnectionState } from "./transport/connection";
-import type { PacClient } from "./pac-client";
+import type { ConnectionState, StateInfo } from "./transport/connection";
 import { PacError } from "./errors";
 
+/** Anything with a connection state and its changes: a PacClient, a ConnectionProbe. */
+export interface StateSource {
+  readonly state: ConnectionState;
+  on(event: "state", listener: (state: ConnectionState, info: StateInfo) => void): unknown;
+  removeListener(event: "state", listener: (state: ConnectionState, info: StateInfo) => void): unknown;
+}
+
 /** The client's state once `done` accepts it (at once when the current one does), or "timeout" after `ms`. */
-export function waitForState(client: PacClient, done: (s: ConnectionState) => boolean, ms: number): Promise<ConnectionState | "timeout"> {
+export function waitForState(client: StateSource, done: (s: ConnectionState) => boolean, ms: number): Promise<ConnectionState | "timeout"> {
   return new Promise((resolve) => {
     if (done(client.state)) return resolve(client.state);
     const onState = (s: ConnectionState): void => {

@@ -6,7 +6,7 @@
  */
 import * as os from "node:os";
 import * as path from "node:path";
-import type { PacClientOptions } from "../engine";
+import type { PacClientOptions, ProbeOptions } from "../engine";
 import { DOJO_URLS } from "../protocol";
 import type { SimulatorOptions } from "../simulator";
 import type { NodeAPI } from "./red-types";
@@ -147,6 +147,11 @@ export type ClientExtras = Pick<PacClientOptions, "journalDir"> & Partial<Omit<P
  * the administrator's allowInsecure and heartbeat, the request timeout. `extras` come last and win.
  */
 export function clientOptions(settings: ConfigSettings, tuning: RuntimeTuning, extras: ClientExtras): PacClientOptions {
+  return { ...connectionOptions(settings, tuning), ...extras };
+}
+
+/** The same without a journal: for a ConnectionProbe (the editor's connection test). */
+export function connectionOptions(settings: ConfigSettings, tuning: RuntimeTuning, extras: Partial<ProbeOptions> = {}): ProbeOptions {
   return {
     url: settings.url,
     accountName: settings.accountName,

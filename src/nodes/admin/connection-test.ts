@@ -8,14 +8,11 @@
  * reports on that connection instead. A throwaway connection is built like a deployed one
  * (clientOptions, with settings.js's dojoPac tuning), with short bounds and a temporary journal.
  */
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { PacClient, PacError, credentialSecrets, redactSecrets, waitForState, withTimeout } from "../../engine";
-import type { StateInfo } from "../../engine";
+import { ConnectionProbe, PacError, credentialSecrets, redactSecrets, waitForState, withTimeout } from "../../engine";
+import type { PacClient, StateInfo } from "../../engine";
 import { PacSimulator } from "../../simulator";
 import type { ConfigRuntime } from "../config-runtime";
-import { clientOptions, readSettings, runtimeTuning } from "../settings";
+import { connectionOptions, readSettings, runtimeTuning } from "../settings";
 import type { ConfigCredentials, ConfigDef, ConfigSettings, RuntimeTuning } from "../settings";
 import { configDefs, configNode, savedCredentials } from "./deployed";
 import { errorText } from "./http";
@@ -168,7 +165,10 @@ async function testDeployed(runtime: ConfigRuntime, started: number, environment
   return { ...base, ok: false, ...classifyReason(reason), detail: reason, ms: Date.now() - started };
 }
 
-/** One throwaway client with a temporary journal; always closed and removed. */
+/**
+ * One throwaway probe (no journal: it stores, and so acknowledges, nothing Dojo sends it); always
+ * closed.
+ */
 async function testThrowaway(settings: ConfigSettings, tuning: RuntimeTuning, started: number): Promise<TestResult> {
   const secrets = credentialSecrets(settings.accountName, settings.apiKey);
   const redact = (text: string): string => redactSecrets(text, secrets);
@@ -181,13 +181,11 @@ async function testThrowaway(settings: ConfigSettings, tuning: RuntimeTuning, st
     ...(httpStatus !== undefined ? { httpStatus } : {}),
     ms: Date.now() - started,
   });
-  const journalDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), "dojo-pac-test-"));
-  let client: PacClient | null = null;
+  let client: ConnectionProbe | null = null;
   try {
     try {
-      client = await PacClient.open(
-        clientOptions(settings, tuning, {
-          journalDir,
+      client = new ConnectionProbe(
+        connectionOptions(settings, tuning, {
           requestTimeoutMs: Math.min(settings.requestTimeoutMs, TEST_TOTAL_MS),
           handshakeTimeoutMs: TEST_HANDSHAKE_MS,
           heartbeatIntervalMs: 0,
@@ -228,7 +226,6 @@ async function testThrowaway(settings: ConfigSettings, tuning: RuntimeTuning, st
     return fail(c.problem, reason, c.httpStatus);
   } finally {
     if (client) await client.close().catch(() => undefined);
-    await fs.promises.rm(journalDir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 
