@@ -25,6 +25,14 @@ describe("client against the simulator (strict mode)", function () {
       await connected(client);
     });
 
+    it("a terminal declines above its ceiling (99,999.99), whatever the customer does; at the ceiling it approves", async () => {
+      const { outcome: over } = await sale(client, 10_000_000);
+      over.status.should.equal("DECLINED");
+      over.successful.should.be.false();
+      const { outcome: at } = await sale(client, 9_999_900);
+      at.status.should.equal("CAPTURED");
+    });
+
     it("00 approves a contactless AUTO sale: CAPTURED with auth code and card", async () => {
       const steps = collect(client, "notification");
       const { ack, outcome, outcomes } = await sale(client, 1200);

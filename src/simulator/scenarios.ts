@@ -42,6 +42,13 @@ export function scenarioFor(baseAmount: number): Scenario {
   return MAGIC_AMOUNTS[Math.abs(Math.trunc(baseAmount)) % 100] ?? SCENARIOS.approve;
 }
 
+/**
+ * The most a virtual terminal approves in one transaction (minor units, base + tips + cashback):
+ * above it the terminal declines, whatever the customer does, as a real terminal's ceiling does.
+ * [M] The real ceiling is set per merchant by the acquirer; 99,999.99 is the usual display limit.
+ */
+export const TERMINAL_MAX_AMOUNT = 9_999_999;
+
 /** The cards the virtual customer uses (test card numbers' last digits). */
 export const TEST_CARDS: Readonly<Record<"contactless" | "chip", CardInfo>> = {
   contactless: { scheme: "VISA", last4: "0119" },

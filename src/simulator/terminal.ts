@@ -6,7 +6,7 @@
  */
 import { CAPTURE_MODE, NOTIFICATION, PAYMENT_STATUS, TERMINAL_STATUS } from "../protocol";
 import type { NotificationValue, TerminalStatus } from "../protocol";
-import { SCENARIOS, TEST_CARDS, newAuthCode } from "./scenarios";
+import { SCENARIOS, TERMINAL_MAX_AMOUNT, TEST_CARDS, newAuthCode } from "./scenarios";
 import type { Scenario } from "./scenarios";
 import { noop } from "./timers";
 import type { Cancel } from "./timers";
@@ -226,7 +226,9 @@ export class VirtualTerminal {
     return this.conclude(p, outcome === "declined" ? "declined" : "approved");
   }
 
-  private async conclude(p: SimPayment, outcome: Outcome): Promise<void> {
+  private async conclude(p: SimPayment, wanted: Outcome): Promise<void> {
+    const total = p.baseAmount + (p.tipsAmount ?? 0) + (p.cashbackAmount ?? 0);
+    const outcome: Outcome = wanted === "approved" && total > TERMINAL_MAX_AMOUNT ? "declined" : wanted;
     if (outcome === "approved") {
       approve(p);
       this.emit(p, NOTIFICATION.APPROVED);
