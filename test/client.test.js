@@ -25,6 +25,18 @@ describe("client against the simulator (strict mode)", function () {
       await connected(client);
     });
 
+    it("a client with a maximum amount refuses more (base + tips + cashback) with AMOUNT_LIMIT before anything is sent", async () => {
+      const limited = await openClient(sim, { maxAmount: 5000, maxAmountSetting: "the till's limit" });
+      await connected(limited);
+      const before = sim.stats.createPaymentIds.length;
+      const e = await limited.createPayment({ terminalId: T1, amount: 4000, currency: "GBP", tipsAmount: 1001 }).catch((err) => err);
+      e.code.should.equal("AMOUNT_LIMIT");
+      e.message.should.match(/^£50\.01 is above the maximum of £50\.00 per payment: nothing was sent\. If it is right, raise the till's limit/);
+      sim.stats.createPaymentIds.length.should.equal(before);
+      (await limited.createRefund({ terminalId: T1, amount: 5001, currency: "GBP" }).catch((err) => err)).code.should.equal("AMOUNT_LIMIT");
+      (await limited.createPayment({ terminalId: T1, amount: 5000, currency: "GBP" })).paymentId.should.be.a.String();
+    });
+
     it("a terminal declines above its ceiling (99,999.99), whatever the customer does; at the ceiling it approves", async () => {
       const { outcome: over } = await sale(client, 10_000_000);
       over.status.should.equal("DECLINED");

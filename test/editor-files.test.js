@@ -23,8 +23,8 @@ const EVENT_TYPES = ["notification", "record", "signature", "connection", "wire"
 const CONTRACT = {
   "pac-config": {
     category: "config",
-    defaults: ["name", "environment", "url", "eposId", "softwareHouseId", "resellerId", "requestTimeout"],
-    values: { name: "", environment: "simulator", url: "", eposId: "", requestTimeout: 30 },
+    defaults: ["name", "environment", "url", "eposId", "softwareHouseId", "resellerId", "requestTimeout", "maxAmount"],
+    values: { name: "", environment: "simulator", url: "", eposId: "", requestTimeout: 30, maxAmount: "100000" },
     credentials: { accountName: "text", apiKey: "password" },
     selects: { environment: ["simulator", "staging", "production", "custom"] },
     required: ["eposId"],
@@ -668,6 +668,8 @@ describe("editor files", function () {
       for (const bad of [0, "0", -5, "abc", ""]) {
         isValid(def, "requestTimeout", bad, node()).should.be.false(String(bad));
       }
+      for (const ok of ["100000", 250000, ""]) isValid(def, "maxAmount", ok, node()).should.be.true(String(ok));
+      for (const bad of ["0", "12.50", "-1", "abc", "1e6"]) isValid(def, "maxAmount", bad, node()).should.be.false(String(bad));
       const custom = node({ environment: "custom" });
       isValid(def, "url", "wss://pac.example.com/ws/v2/pac/epos", custom).should.be.true();
       isValid(def, "url", "ws://127.0.0.1:8787/ws/v2/pac/epos", custom).should.be.true();

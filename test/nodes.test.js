@@ -125,7 +125,7 @@ describe("pac nodes", function () {
       const t = await loadPayment();
       const bad = [
         [12.5, /send msg\.payload = 1250 for £12\.50/],
-        ["1250", /send msg\.payload = 1250 for £12\.50/],
+        ["12.50", /amounts are in minor units, send "1250" \(or 1250\) for £12\.50/],
         [-5, /greater than 0/],
         [0, /greater than 0/],
         [null, /msg\.payload must be the amount/],

@@ -41,6 +41,7 @@ describe("pac-config settings", function () {
       softwareHouseId: "sh",
       resellerId: "rs",
       requestTimeoutMs: 7000,
+      maxAmount: 100000,
       journalDir: "/j",
     });
     const plain = clientOptions(settings, { allowInsecure: false }, { journalDir: "/j" });

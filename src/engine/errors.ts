@@ -6,6 +6,7 @@ import type { ErrorName, RpcErrorInfo } from "../protocol";
  */
 export type PacErrorCode =
   | "INVALID_INPUT" // rejected before anything was sent
+  | "AMOUNT_LIMIT" // above the connection's maximum per payment: rejected before anything was sent
   | "NOT_CONNECTED" // nothing was sent: no open connection
   | "TIMEOUT" // no answer within the request timeout
   | "CONNECTION_LOST" // the connection dropped before the answer

@@ -5,7 +5,7 @@ export * from "./journal";
 export * from "./payment";
 export * from "./pac-client";
 export { isAmount, isCurrency, isPaymentId, isTerminalId, isCaptureMode, startProblem } from "./validate";
-export type { FieldName, StartFields, StartWording } from "./validate";
+export type { AmountLimit, FieldName, StartFields, StartWording } from "./validate";
 export { redactSecrets } from "../common/redact";
 export { isLoopbackHost } from "../common/loopback";
 export type { HandOver, OwnerReceiver, OrphanReceiver, OfferStatus } from "./outbox";

@@ -28,6 +28,7 @@ import type { ManagedConnection } from "./transport/connection";
 import type { RpcChannel } from "./transport/rpc";
 import type { PaymentRequest, RefundRequest } from "./types";
 import { checkAmount, invalid, isPaymentId, isTerminalId, startProblem } from "./validate";
+import type { AmountLimit } from "./validate";
 
 export interface AmountChange {
   paymentId: string;
@@ -41,6 +42,8 @@ export class Operations {
     private readonly rpc: RpcChannel,
     private readonly book: PaymentBook,
     private readonly followUp: FollowUp,
+    /** The most one payment may be, when the client has a limit. */
+    private readonly limit?: AmountLimit,
   ) {}
 
   // ---- start -------------------------------------------------------------------------------
@@ -59,7 +62,7 @@ export class Operations {
   }
 
   private startInfo(kind: PaymentKind, req: PaymentRequest): StartInfo {
-    const problem = startProblem(req);
+    const problem = startProblem(req, this.limit ? { limit: this.limit } : {});
     if (problem) throw problem;
     const id = req.paymentId ?? randomUUID();
     if (!isTerminalId(req.terminalId)) throw invalid(`terminalId is needed: a terminal id such as "01234567"`, id);

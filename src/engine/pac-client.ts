@@ -45,6 +45,10 @@ export interface PacClientOptions extends ConnectionOptions {
    */
   stepJournalMs?: number;
   journal?: Omit<JournalOptions, "dir" | "identity">;
+  /** The most one sale, pre-auth or refund may be (minor units, base + tips + cashback); none when absent. */
+  maxAmount?: number;
+  /** Where the user changes maxAmount, for the error (default: "the client's maxAmount option"). */
+  maxAmountSetting?: string;
 }
 
 export interface PacClientEvents {
@@ -121,7 +125,8 @@ export class PacClient extends EventEmitter<PacClientEvents> {
       },
       opts.stepJournalMs ?? 100,
     );
-    this.operations = new Operations(this.connection, this.rpc, this.book, this.followUp);
+    const limit = opts.maxAmount !== undefined ? { maxAmount: opts.maxAmount, where: opts.maxAmountSetting ?? "the client's maxAmount option" } : undefined;
+    this.operations = new Operations(this.connection, this.rpc, this.book, this.followUp, limit);
     this.connection.on("state", (s, info) => this.onState(s, info));
     this.connection.on("frame", (f) => this.inbound.frame(f));
     this.connection.on("frame-error", (e) => this.inbound.frameError(e));

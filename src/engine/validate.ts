@@ -6,6 +6,7 @@
 import type { CaptureMode } from "../protocol";
 import { CAPTURE_MODE } from "../protocol";
 import { describe } from "../common/describe";
+import { formatMoney } from "../common/money";
 import { PacError } from "./errors";
 
 let currencies: ReadonlySet<string> | null = null;
@@ -70,6 +71,14 @@ export interface StartWording {
   name?: FieldName;
   /** How to send 1250 for £12.50, in the caller's terms. */
   amountExample?: string;
+  /** The most one payment may be (minor units, base + tips + cashback), and where that is set. */
+  limit?: AmountLimit;
+}
+
+export interface AmountLimit {
+  maxAmount: number;
+  /** Where the user changes it, e.g. `"Maximum amount" in the Dojo connection "Front till"`. */
+  where: string;
 }
 
 /** The first problem with a start request (INVALID_INPUT), or null. Absent optional fields are fine. */
@@ -102,6 +111,18 @@ export function startProblem(f: StartFields, wording: StartWording = {}): PacErr
   for (const extra of ["tipsAmount", "cashbackAmount"] as const) {
     const v = f[extra];
     if (v !== undefined && v !== 0 && !isAmount(v)) return invalid(`${name(extra)} must be a whole number of minor units (0 or more), got ${describe(v)}`, id);
+  }
+  const limit = wording.limit;
+  if (limit) {
+    const total = f.amount + (typeof f.tipsAmount === "number" ? f.tipsAmount : 0) + (typeof f.cashbackAmount === "number" ? f.cashbackAmount : 0);
+    if (total > limit.maxAmount) {
+      const money = (v: number): string => formatMoney(v, f.currency as string);
+      return new PacError(
+        "AMOUNT_LIMIT",
+        `${money(total)} is above the maximum of ${money(limit.maxAmount)} per payment: nothing was sent. If it is right, raise ${limit.where} (amounts are in minor units: 1250 = ${money(1250)})`,
+        { paymentId: id },
+      );
+    }
   }
   return null;
 }

@@ -53,6 +53,7 @@ export async function startClient(req: StartRequest): Promise<Started> {
     clientOptions({ ...settings, url, accountName, apiKey }, tuning, {
       journalDir,
       journal: { onWarning: (m) => req.warn(m), lockLabel: req.lockLabel },
+      maxAmountSetting: maxAmountSetting(req.lockLabel),
     }),
   );
   return { client, journalDir };
@@ -82,4 +83,9 @@ export function startFailure(e: unknown, settings: ConfigSettings, reason: strin
     return { kind: "storage", short: text.short, words: text.words };
   }
   return { kind: "config" };
+}
+
+/** Where a connection's maximum per payment is changed, for its error (`label`: `connection "Front till"`). */
+export function maxAmountSetting(label: string): string {
+  return `"Maximum amount" in the Dojo ${label}`;
 }

@@ -21,9 +21,9 @@
  * settings.ts; splitting the transitions too would pass most of this state between files.
  */
 import { redactSecrets, waitForState } from "../engine";
-import type { ConnectionState, JournalHealth, PacClient, PaymentOutcome, StateInfo } from "../engine";
+import type { AmountLimit, ConnectionState, JournalHealth, PacClient, PaymentOutcome, StateInfo } from "../engine";
 import type { PacSimulator } from "../simulator";
-import { startClient, startFailure } from "./client-start";
+import { maxAmountSetting, startClient, startFailure } from "./client-start";
 import type { Connections } from "./connections";
 import { FlowError } from "./flow-error";
 import type { HeldMessages } from "./held-messages";
@@ -195,6 +195,11 @@ export class ConfigRuntime {
     const s = client.state;
     if (s === "idle" || s === "connecting") await this.waitOpen(client, waitOpenMs);
     return client;
+  }
+
+  /** The most one payment may be on this connection, and where that is set (none while its settings are unusable). */
+  get amountLimit(): AmountLimit | undefined {
+    return typeof this.settings === "string" ? undefined : { maxAmount: this.settings.maxAmount, where: maxAmountSetting(`connection "${this.label}"`) };
   }
 
   get requestTimeoutMs(): number {

@@ -7,7 +7,7 @@
 import { isAmount, isPaymentId } from "../engine";
 import type { Node, NodeAPI, NodeMessage, DoneFn, SendFn } from "./red-types";
 import { invalidInput } from "./flow-error";
-import { amountExample, describe, formatMoney, isPlainObject, paymentIdOf } from "./msg-readers";
+import { amountExample, describe, formatMoney, isPlainObject, minorUnits, paymentIdOf } from "./msg-readers";
 import type { UserDef } from "./user-node";
 import { UserNode, userNodeType } from "./user-node";
 
@@ -30,7 +30,7 @@ class CaptureNode extends UserNode {
     const action: Action = msg.topic === "update" || msg.topic === "capture" ? msg.topic : this.action;
     const p = msg.payload;
     const paymentId = paymentIdOf(msg);
-    const amount = isPlainObject(p) ? p.amount : p;
+    const amount = minorUnits(isPlainObject(p) ? p.amount : p, isPlainObject(p) ? "msg.payload.amount" : "msg.payload", undefined);
     const shape = `send msg.payload = {paymentId: "<id>", amount: 1250}, or msg.paymentId with msg.payload = 1250`;
     if (!isPaymentId(paymentId)) {
       throw invalidInput(`${action} needs the paymentId of a pre-authorised payment: ${shape}; got paymentId ${describe(paymentId)}`);

@@ -24,6 +24,8 @@ export interface ConfigDef {
   softwareHouseId?: string;
   resellerId?: string;
   requestTimeout?: number | string;
+  /** The most one sale, pre-auth or refund may be, in minor units (empty: DEFAULT_MAX_AMOUNT). */
+  maxAmount?: number | string;
 }
 
 export interface ConfigCredentials {
@@ -39,9 +41,17 @@ export interface ConfigSettings {
   softwareHouseId: string;
   resellerId?: string;
   requestTimeoutMs: number;
+  /** The most one sale, pre-auth or refund may be (minor units): refused above it, nothing sent. */
+  maxAmount: number;
   accountName: string;
   apiKey: string;
 }
+
+/**
+ * A connection's maximum per payment when its settings give none: 100,000 minor units (£1,000.00).
+ * A stray number (an inject's timestamp) must not become a sale; a shop that sells sofas raises it.
+ */
+export const DEFAULT_MAX_AMOUNT = 100_000;
 
 /** Used when the simulator environment has no software house id. */
 export const SIMULATOR_SOFTWARE_HOUSE_ID = "shopflow-node-red-simulator";
@@ -79,6 +89,9 @@ export function readSettings(def: ConfigDef, creds: ConfigCredentials | undefine
   const t = Number(def.requestTimeout ?? 30);
   const requestTimeoutMs = Number.isFinite(t) && t > 0 ? Math.round(t * 1000) : 30_000;
   const resellerId = str(def.resellerId) || undefined;
+  const m = def.maxAmount === undefined || def.maxAmount === "" ? DEFAULT_MAX_AMOUNT : Number(def.maxAmount);
+  if (!Number.isSafeInteger(m) || m <= 0) return "the maximum amount must be a whole number of minor units greater than 0 (100000 = £1,000.00)";
+  const maxAmount = m;
   if (env === "simulator") {
     return {
       environment: env,
@@ -87,6 +100,7 @@ export function readSettings(def: ConfigDef, creds: ConfigCredentials | undefine
       softwareHouseId: str(def.softwareHouseId) || SIMULATOR_SOFTWARE_HOUSE_ID,
       resellerId,
       requestTimeoutMs,
+      maxAmount,
       accountName: "",
       apiKey: "",
     };
@@ -98,7 +112,7 @@ export function readSettings(def: ConfigDef, creds: ConfigCredentials | undefine
   const accountName = str(creds?.accountName);
   const apiKey = typeof creds?.apiKey === "string" ? creds.apiKey : "";
   if (!accountName || !apiKey) return "the account name and API key are missing";
-  return { environment: env, url, eposId, softwareHouseId, resellerId, requestTimeoutMs, accountName, apiKey };
+  return { environment: env, url, eposId, softwareHouseId, resellerId, requestTimeoutMs, maxAmount, accountName, apiKey };
 }
 
 /** Where live connections keep their journals: `<userDir>/dojo-pac-journal`. */
@@ -147,7 +161,7 @@ export type ClientExtras = Pick<PacClientOptions, "journalDir"> & Partial<Omit<P
  * the administrator's allowInsecure and heartbeat, the request timeout. `extras` come last and win.
  */
 export function clientOptions(settings: ConfigSettings, tuning: RuntimeTuning, extras: ClientExtras): PacClientOptions {
-  return { ...connectionOptions(settings, tuning), ...extras };
+  return { ...connectionOptions(settings, tuning), maxAmount: settings.maxAmount, ...extras };
 }
 
 /** The same without a journal: for a ConnectionProbe (the editor's connection test). */

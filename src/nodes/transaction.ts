@@ -9,14 +9,14 @@
  */
 import { randomUUID } from "node:crypto";
 import { startProblem } from "../engine";
-import type { HandOver, NotificationEvent, OwnerReceiver, PacClient, PaymentOutcome, SignatureQuestion } from "../engine";
+import type { AmountLimit, HandOver, NotificationEvent, OwnerReceiver, PacClient, PaymentOutcome, SignatureQuestion } from "../engine";
 import type { CaptureMode } from "../protocol";
 import { NOTIFICATION, TERMINAL_STATUS } from "../protocol";
 import type { DoneFn, Node, NodeAPI, NodeMessage, NodeStatus, SendFn } from "./red-types";
 import { FlowError, invalidInput, isPacError } from "./flow-error";
 import type { HeldMessages } from "./held-messages";
 import { msgFromCtx, snapshotMsg } from "./msg-context";
-import { amountExample, describe, formatMoney, isPlainObject, nonEmptyString } from "./msg-readers";
+import { amountExample, describe, formatMoney, isPlainObject, minorUnits, nonEmptyString } from "./msg-readers";
 import type { UserDef } from "./user-node";
 import { UserNode, userNodeType } from "./user-node";
 
@@ -60,13 +60,19 @@ function payloadField(field: string): string {
 }
 
 /** Read msg into a request; throws INVALID_INPUT saying what to send. Nothing is sent to Dojo. */
-export function readRequest(msg: NodeMessage, def: TransactionDef, kind: TransactionKind): TransactionRequest {
+export function readRequest(msg: NodeMessage, def: TransactionDef, kind: TransactionKind, limit?: AmountLimit): TransactionRequest {
   const p = msg.payload;
-  const fields: Record<string, unknown> = typeof p === "number" ? { amount: p } : isPlainObject(p) ? p : {};
+  const plainAmount = typeof p === "number" || typeof p === "string";
+  const fields: Record<string, unknown> = plainAmount ? { amount: p } : isPlainObject(p) ? p : {};
   const currency = optionalText(fields, "currency", '"GBP"') ?? nonEmptyString(def.currency) ?? "GBP";
   // Only an error needs it (formatting money costs more than the rest of the checks).
   const example = (): string => amountExample(currency);
-  if (typeof p !== "number" && !isPlainObject(p)) {
+  if (typeof p === "string" && typeof minorUnits(p, "msg.payload", currency) !== "number") {
+    throw invalidInput(
+      `msg.payload must be the amount in minor units (a number, or text of digits) or an object {amount, …}: ${example()}; got ${describe(p)}`,
+    );
+  }
+  if (!plainAmount && !isPlainObject(p)) {
     throw invalidInput(`msg.payload must be the amount in minor units or an object {amount, …}: ${example()}; got ${describe(p)}`);
   }
   if (fields.amount === undefined) {
@@ -75,20 +81,21 @@ export function readRequest(msg: NodeMessage, def: TransactionDef, kind: Transac
   const terminalId = optionalText(fields, "terminalId", '"01234567"') ?? nonEmptyString(def.terminalId);
   const paymentId = fields.paymentId === undefined || fields.paymentId === null || fields.paymentId === "" ? randomUUID() : fields.paymentId;
   const captureMode = kind === "payment" ? (optionalText(fields, "captureMode", '"AUTO" or "MANUAL"') ?? nonEmptyString(def.captureMode) ?? "AUTO") : undefined;
-  const extra = (name: "tipsAmount" | "cashbackAmount"): unknown => (kind === "payment" && fields[name] !== null ? fields[name] : undefined);
+  const extra = (name: "tipsAmount" | "cashbackAmount"): unknown =>
+    kind === "payment" && fields[name] !== null ? minorUnits(fields[name], `msg.payload.${name}`, currency) : undefined;
   const checked = {
     paymentId,
     terminalId,
-    amount: fields.amount,
+    amount: minorUnits(fields.amount, plainAmount ? "msg.payload" : "msg.payload.amount", currency),
     currency,
     captureMode,
     tipsAmount: extra("tipsAmount"),
     cashbackAmount: extra("cashbackAmount"),
   };
   // The engine's checks, in the flow's terms (the engine checks again: one set of rules and words).
-  const problem = startProblem(checked, { name: payloadField, amountExample: example() });
+  const problem = startProblem(checked, { name: payloadField, amountExample: example(), ...(limit ? { limit } : {}) });
   if (problem) throw problem;
-  const req: TransactionRequest = { paymentId: paymentId as string, amount: fields.amount as number, currency };
+  const req: TransactionRequest = { paymentId: paymentId as string, amount: checked.amount as number, currency };
   if (terminalId !== undefined) req.terminalId = terminalId;
   if (captureMode !== undefined) req.captureMode = captureMode as CaptureMode;
   if (typeof checked.tipsAmount === "number" && checked.tipsAmount > 0) req.tipsAmount = checked.tipsAmount;
@@ -124,7 +131,7 @@ class TransactionNode extends UserNode {
       await this.answerSignature(msg, done);
       return;
     }
-    const req = readRequest(msg, this.def, this.kind);
+    const req = readRequest(msg, this.def, this.kind, this.runtime?.amountLimit);
     const client = await this.client();
     const terminalId = req.terminalId ?? (await this.pickTerminal(client));
     if (this.closed) {

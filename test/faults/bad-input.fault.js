@@ -107,8 +107,18 @@ describe("faults: bad input to every node (through the nodes)", function () {
       [{ payload: Infinity }, INVALID, AMOUNT],
       [{ payload: big }, INVALID, AMOUNT],
       [{ payload: 1e21 }, INVALID, AMOUNT],
-      [{ payload: "1250" }, INVALID, /msg\.payload must be the amount.*got the string "1250"/],
-      [{ payload: { amount: "1250" } }, INVALID, /got the string "1250"/],
+      // Text of digits is minor units (below); a decimal point is refused, never read as pounds.
+      [{ payload: "12.50" }, INVALID, /msg\.payload "12\.50" has a decimal point: amounts are in minor units, send "1250" \(or 1250\) for £12\.50/],
+      [{ payload: { amount: "12,50" } }, INVALID, /msg\.payload\.amount "12,50" has a decimal point/],
+      [{ payload: "twelve" }, INVALID, /msg\.payload must be the amount.*got the string "twelve"/],
+      [{ payload: { amount: "1 250" } }, INVALID, /got the string "1 250"/],
+      // An inject's default payload (a timestamp): above the connection's maximum, nothing sent.
+      [
+        { payload: Date.now() },
+        "AMOUNT_LIMIT",
+        /is above the maximum of £1,000\.00 per payment: nothing was sent\. If it is right, raise "Maximum amount" in the Dojo connection "till-f"/,
+      ],
+      [{ payload: { amount: 90000, tipsAmount: 9000, cashbackAmount: 2000 } }, "AMOUNT_LIMIT", /£1,010\.00 is above the maximum of £1,000\.00/],
       [{ payload: [1250] }, INVALID, /got an array/],
       [{ payload: Buffer.from("1250") }, INVALID, /msg\.payload must be the amount/],
       [{ payload: true }, INVALID, /got boolean/],
@@ -133,6 +143,11 @@ describe("faults: bad input to every node (through the nodes)", function () {
     ]);
     sim.stats.createPaymentIds.should.eql(["used-1"]);
     (await goodSale(1300)).payload.status.should.equal("CAPTURED");
+    // Text of digits, from a query string, MQTT or a file: minor units.
+    const fromText = await goodSale("1400");
+    fromText.payload.amount.should.equal(1400);
+    (await goodSale({ amount: " 1500 " })).payload.amount.should.equal(1500);
+    (await goodSale(100000)).payload.status.should.equal("CAPTURED"); // at the maximum: allowed
   });
 
   it("pac-refund: amounts, currencies, ids, a paymentId already used by a sale", async () => {
@@ -140,7 +155,8 @@ describe("faults: bad input to every node (through the nodes)", function () {
     await refuses("refund", [
       [{ payload: -5 }, INVALID, AMOUNT],
       [{ payload: 5.5 }, INVALID, AMOUNT],
-      [{ payload: "500" }, INVALID, /got the string "500"/],
+      [{ payload: "5.00" }, INVALID, /has a decimal point: amounts are in minor units/],
+      [{ payload: 100001 }, "AMOUNT_LIMIT", /£1,000\.01 is above the maximum of £1,000\.00 per payment/],
       [{ payload: 2 ** 60 }, INVALID, AMOUNT],
       [{ payload: { amount: 500, currency: "ZZZ" } }, INVALID, /unknown currency "ZZZ"/],
       [{ payload: { amount: 500, terminalId: "" + "x y" } }, INVALID, /terminalId must be a terminal id/],
@@ -166,7 +182,7 @@ describe("faults: bad input to every node (through the nodes)", function () {
       [{ payload: { paymentId: 7, amount: 500 } }, INVALID, /got paymentId 7/],
       [{ payload: { paymentId: pre, amount: -1 } }, INVALID, /the amount must be a whole number of minor units greater than 0/],
       [{ payload: { paymentId: pre, amount: 1.5 } }, INVALID, /whole number/],
-      [{ payload: { paymentId: pre, amount: "500" } }, INVALID, /got the string "500"/],
+      [{ payload: { paymentId: pre, amount: "5.00" } }, INVALID, /msg\.payload\.amount "5\.00" has a decimal point/],
       [{ payload: { paymentId: pre, amount: 2 ** 53 } }, INVALID, /whole number/],
       [{ paymentId: pre, payload: "all" }, INVALID, /got the string "all"/],
       // wrong msg.topic: "update" needs the new amount
