@@ -8,7 +8,8 @@ const path = require("path");
 const { spawn, execFileSync } = require("child_process");
 
 const root = path.resolve(__dirname, "..");
-const userDir = path.join(root, ".userdir");
+// PAC_DEMO_USERDIR: another userDir (the browser suite runs the demo in a temporary one).
+const userDir = process.env.PAC_DEMO_USERDIR ? path.resolve(process.env.PAC_DEMO_USERDIR) : path.join(root, ".userdir");
 const port = Number(process.env.PORT || 1880);
 const host = "127.0.0.1";
 
@@ -47,7 +48,7 @@ fs.writeFileSync(
 );
 fs.writeFileSync(
   path.join(userDir, "settings.js"),
-  `module.exports = {\n  uiHost: ${JSON.stringify(host)},\n  uiPort: ${port},\n  flowFile: "flows.json",\n  credentialSecret: false,\n  editorTheme: { projects: { enabled: false }, tours: false },\n  logging: { console: { level: "info" } }\n};\n`,
+  `module.exports = {\n  uiHost: ${JSON.stringify(host)},\n  uiPort: ${port},\n  flowFile: "flows.json",\n  credentialSecret: false,\n  editorTheme: { projects: { enabled: false }, tours: false },\n  // The first-start "update notifications" prompt would cover the demo: off (the user can turn it on).\n  telemetry: { enabled: false },\n  logging: { console: { level: "info" } }\n};\n`,
 );
 const flows = path.join(userDir, "flows.json");
 if (!fs.existsSync(flows)) fs.copyFileSync(path.join(root, "examples", "shop-counter.json"), flows);
