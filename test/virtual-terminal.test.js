@@ -296,6 +296,44 @@ describe("Virtual terminal page", function () {
       (await late.json()).should.containEql({ step: "idle", allowed: [] });
     });
 
+    it("shortens a long payment id (whole id on hover) and highlights the step a person would take next", async function () {
+      await startSim();
+      const epos = await connectEpos();
+      const params = payment({ paymentId: "5f0c2b1e-9a7d-4c3b-8e21-0d9f6a4b7c10" });
+      await epos.request("CreatePayment", params);
+      await until(() => sim.terminal(T1).step === "presentCard", "present card");
+      const state = await (await fetch(`${base()}vt/state`)).json();
+      const view = state.find((i) => i.terminal.terminalId === T1).view;
+      view.should.containEql({ detail: "Payment 5f0c2b1e…", paymentId: params.paymentId, next: "present" });
+      const html = await (await fetch(base())).text();
+      html.should.containEql(`title="${params.paymentId}"`);
+      html.should.match(/<button type="button" class="act next" data-action="present">/);
+      await postJson(`${base()}vt/act`, { terminalId: T1, action: "insert" });
+      const pin = (await (await fetch(`${base()}vt/state`)).json()).find((i) => i.terminal.terminalId === T1).view;
+      pin.next.should.equal("enterPin");
+    });
+
+    it("offline mid-payment: no card can be tapped or inserted, the screen says why; back online it carries on", async function () {
+      await startSim({ manual: false, delays: "zero", presentCardTimeoutMs: 60_000 });
+      sim.setManual(T1, true);
+      const epos = await connectEpos();
+      await epos.request("CreatePayment", payment({ baseAmount: 1200 }));
+      await until(() => sim.terminal(T1).step === "presentCard", "present card");
+      sim.setOnline(T1, false);
+      sim.setManual(T1, false); // the automatic customer must not tap while the terminal is offline
+      const off = (await (await fetch(`${base()}vt/state`)).json()).find((i) => i.terminal.terminalId === T1);
+      off.terminal.allowedActions.should.eql(["decline", "fail"]);
+      off.view.should.containEql({ tone: "offline", headline: "Present card" });
+      off.view.hint.should.match(/^Offline: this terminal cannot reach the bank, so it takes no card/);
+      should.not.exist(off.view.next);
+      const refused = await postJson(`${base()}vt/act`, { terminalId: T1, action: "present" });
+      refused.status.should.equal(409);
+      await new Promise((r) => setTimeout(r, 100));
+      sim.terminal(T1).step.should.equal("presentCard");
+      sim.setOnline(T1, true);
+      await epos.waitFrame((f) => f.method === "RecordPayment" && f.params.status === "CAPTURED", 3000);
+    });
+
     it("plays chip and PIN with a signature the till accepts, then remove card", async function () {
       await startSim();
       const events = await openEvents(`${base()}vt/events`);

@@ -27,6 +27,9 @@ export interface TerminalHost {
   readonly presentCardTimeoutMs: number;
 }
 
+/** What needs a card read, so an offline terminal cannot do it. */
+const CARD_ACTIONS: ReadonlySet<SimTerminalAction> = new Set<SimTerminalAction>(["present", "insert", "enterPin"]);
+
 const VALID_ACTIONS: Readonly<Record<SimTerminalStep, readonly SimTerminalAction[]>> = {
   idle: [],
   starting: [],
@@ -100,7 +103,7 @@ export class VirtualTerminal {
       online: this.online,
       manual: this.manual,
       step: this.stepNow,
-      allowedActions: this.current ? [...VALID_ACTIONS[this.stepNow]] : [],
+      allowedActions: this.current ? [...this.allowedNow()] : [],
       ...(p
         ? {
             paymentId: p.paymentId,
@@ -117,6 +120,15 @@ export class VirtualTerminal {
   setOnline(online: boolean): void {
     this.online = online;
     this.host.changed(this);
+    // Back online, the automatic customer carries on; offline, a scheduled tap must not happen.
+    this.stopDriving();
+    this.drive();
+  }
+
+  /** The actions possible now: offline, the terminal cannot reach the bank and takes no card. */
+  private allowedNow(): readonly SimTerminalAction[] {
+    const all = VALID_ACTIONS[this.stepNow];
+    return this.online ? all : all.filter((a) => !CARD_ACTIONS.has(a));
   }
 
   setManual(manual: boolean): void {
@@ -153,7 +165,7 @@ export class VirtualTerminal {
     if (!p) {
       return Promise.reject(new SimActionError(this.id, action, this.stepNow, [], `terminal ${this.id} has no transaction in progress`));
     }
-    const allowed = VALID_ACTIONS[this.stepNow];
+    const allowed = this.allowedNow();
     if (!allowed.includes(action)) {
       return Promise.reject(new SimActionError(this.id, action, this.stepNow, allowed));
     }
@@ -297,7 +309,7 @@ export class VirtualTerminal {
     if (this.manual || !p) return;
     const token = ++this.driveToken;
     const action = this.scenario.next[this.stepNow];
-    if (action) {
+    if (action && this.allowedNow().includes(action)) {
       this.run(async () => {
         await this.host.pace();
         if (token === this.driveToken && this.current === p) await this.perform(p, action);

@@ -78,10 +78,12 @@ export const VT_SCRIPT = String.raw`(function () {
     setText(card.fields.amount, v.amount);
     setText(card.fields.headline, v.headline);
     setText(card.fields.detail, v.detail);
+    if (v.paymentId) card.fields.detail.title = v.paymentId; else card.fields.detail.removeAttribute("title");
     setText(card.fields.hint, v.hint);
     setText(card.fields.status, v.status);
     card.actions.forEach(function (b) {
       b.disabled = !live || t.allowedActions.indexOf(b.getAttribute("data-action")) < 0;
+      b.classList.toggle("next", !b.disabled && b.getAttribute("data-action") === v.next);
     });
     setSwitch(card.toggles.automatic, !t.manual);
     setSwitch(card.toggles.online, t.online);

@@ -17,7 +17,8 @@ function terminalCard(t: SimTerminalSnapshot, n: number, showAccount: boolean): 
   const id = `t${n}`;
   const allowed = new Set<string>(t.allowedActions);
   const button = (a: (typeof VT_ACTIONS)[number]): string =>
-    `<button type="button" class="act" data-action="${a.action}"${allowed.has(a.action) ? "" : " disabled"}>` + `${escapeHtml(a.label)}</button>`;
+    `<button type="button" class="act${v.next === a.action ? " next" : ""}" data-action="${a.action}"${allowed.has(a.action) ? "" : " disabled"}>` +
+    `${escapeHtml(a.label)}</button>`;
   const group = (name: "customer" | "bank", title: string): string =>
     `<div class="group" role="group" aria-labelledby="${id}-${name}">` +
     `<h3 id="${id}-${name}">${title}</h3><div class="buttons">` +
@@ -39,7 +40,7 @@ function terminalCard(t: SimTerminalSnapshot, n: number, showAccount: boolean): 
   <div class="screen" tabindex="-1">
     <div class="amount" data-field="amount">${escapeHtml(v.amount)}</div>
     <div class="headline" data-field="headline" aria-live="polite">${escapeHtml(v.headline)}</div>
-    <div class="detail" data-field="detail">${escapeHtml(v.detail)}</div>
+    <div class="detail" data-field="detail"${v.paymentId ? ` title="${escapeHtml(v.paymentId)}"` : ""}>${escapeHtml(v.detail)}</div>
   </div>
   <p class="hint" data-field="hint">${escapeHtml(v.hint)}</p>
   <div class="switches">

@@ -131,6 +131,8 @@ button {
   cursor: pointer;
 }
 button:hover:not(:disabled) { background: var(--btn-hover); }
+/* The step a person would normally take next. */
+button.next:not(:disabled) { border: 2px solid var(--focus); font-weight: 600; }
 button:disabled { color: var(--disabled-text); background: var(--disabled-bg); border-style: dashed; border-color: var(--border); cursor: not-allowed; }
 button:focus-visible, .screen:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
 .switches { display: flex; flex-wrap: wrap; gap: .5rem; }

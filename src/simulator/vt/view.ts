@@ -14,8 +14,12 @@ export interface VtView {
   headline: string;
   /** "£12.50" (empty when no transaction has run yet). */
   amount: string;
-  /** "Payment" / "Refund" and the payment id, or "No transaction yet". */
+  /** "Payment" / "Refund" and the payment id (shortened), or "No transaction yet". */
   detail: string;
+  /** The whole payment id (the page shows it on hover), when there is one. */
+  paymentId?: string;
+  /** The action a person would normally take next (the page highlights its button). */
+  next?: SimTerminalAction;
   /** What can be done now, e.g. "Tap or insert the card". */
   hint: string;
   /** "Available" / "Busy" / "Offline". */
@@ -107,12 +111,25 @@ function transient(t: SimTerminalSnapshot, amount: string): { headline: string; 
   }
 }
 
+/** A long (UUID) payment id as the screen shows it: its first 8 characters. */
+export function shortId(id: string): string {
+  return id.length > 12 ? `${id.slice(0, 8)}…` : id;
+}
+
+/** At each waiting step, what a person would normally do next. */
+const NEXT: Readonly<Partial<Record<string, SimTerminalAction>>> = {
+  presentCard: "present",
+  pinEntry: "enterPin",
+  authorising: "approve",
+  removeCard: "removeCard",
+};
+
 /** Plain-words view of a terminal snapshot. */
 export function describeTerminal(t: SimTerminalSnapshot): VtView {
   const amount = formatAmount(t.amount, t.currency);
   const status = STATUS_TEXT[t.status] ?? String(t.status);
   const kind = t.kind === "refund" ? "Refund" : "Payment";
-  const detail = t.paymentId ? `${kind} ${t.paymentId}${t.step === "idle" ? " (last)" : ""}` : "No transaction yet";
+  const detail = t.paymentId ? `${kind} ${shortId(t.paymentId)}${t.step === "idle" ? " (last)" : ""}` : "No transaction yet";
   const automatic = !t.manual;
   const auto = (text: string): string => (automatic ? "Automatic: the amount decides. You can still act first." : text);
   let view: { headline: string; tone: VtTone; hint: string };
@@ -158,7 +175,23 @@ export function describeTerminal(t: SimTerminalSnapshot): VtView {
     default:
       view = { headline: String(t.step), tone: "busy", hint: "" };
   }
-  return { ...view, amount, detail, status };
+  if (!t.online && t.step !== "idle") {
+    // Mid-payment: say what offline means here (the card buttons are off: nothing can be read).
+    view = {
+      ...view,
+      tone: "offline",
+      hint: "Offline: this terminal cannot reach the bank, so it takes no card. Put it back online, or the till cancels the payment.",
+    };
+  }
+  const next = NEXT[t.step];
+  return {
+    ...view,
+    amount,
+    detail,
+    status,
+    ...(t.paymentId ? { paymentId: t.paymentId } : {}),
+    ...(next && t.allowedActions.includes(next) ? { next } : {}),
+  };
 }
 
 /** One terminal with its view, as the page's API and event stream send it. */
