@@ -57,7 +57,7 @@ describe("catalogs: the only place of the runtime's texts", function () {
     const RED = /** @type {any} */ ({ _: (k) => k }); // i18next answers a key it does not have with the key itself
     const t = makeTranslate(RED, "pac-payment");
     t("status.result.CAPTURED").should.equal(catalog("pac-payment").status.result.CAPTURED);
-    t("status.state.reconnecting", { seconds: 3 }).should.equal("disconnected: reconnecting in 3 s");
+    t("status.state.reconnecting", { seconds: 3 }).should.equal("reconnect in 3 s");
     t.has("status.notification.SOMETHING_NEW").should.be.false();
     t("no.such.key").should.equal("pac-payment.no.such.key");
     const translated = makeTranslate(/** @type {any} */ ({ _: (k) => (k === "pac-payment.status.result.CAPTURED" ? "bezahlt" : k) }), "pac-payment");

@@ -96,7 +96,7 @@ describe("pac nodes", function () {
         currency: "EUR",
         captureMode: "MANUAL",
       });
-      t.status[t.status.length - 1].text.should.equal("authorised (pre-auth) €20.50");
+      t.status[t.status.length - 1].text.should.equal("authorised €20.50");
       t.sim.stats.createPaymentIds.should.eql(["order-42"]);
     });
 
@@ -235,7 +235,7 @@ describe("pac nodes", function () {
       );
       const errors = collect("errors");
       const st = statuses("pay");
-      await until(() => st.some((s) => /reconnecting|not connected/.test(s.text)), "disconnected status");
+      await until(() => st.some((s) => /^reconnect in \d+ s$|not connected/.test(s.text)), "disconnected status");
       helper.getNode("pay").receive({ payload: 1250 });
       await until(() => errors.length === 1, "error");
       errors[0].error.code.should.equal("NOT_CONNECTED");
@@ -258,7 +258,7 @@ describe("pac nodes", function () {
         const errors = collect("errors");
         const st = statuses("pay");
         helper.getNode("pay").receive({ payload: 1250, keep: "me" });
-        await until(() => st.some((s) => s.text === "connection lost: waiting for the outcome"), "outcome-unknown status");
+        await until(() => st.some((s) => s.text === "awaiting outcome"), "outcome-unknown status");
         await until(() => ok.length === 1, "outcome after reconnect", 8000);
         await delay(50);
         ok.should.have.length(1);
@@ -489,7 +489,7 @@ describe("pac nodes", function () {
         const st = statuses(id);
         cfg.pac.client.connection.emit("state", "reconnecting", { reason: "test", retryInMs: 2000 });
         await until(() => st.length > 0, `status of ${id}`);
-        st[st.length - 1].should.eql({ fill: "red", shape: "ring", text: "disconnected: reconnecting in 2 s" });
+        st[st.length - 1].should.eql({ fill: "red", shape: "ring", text: "reconnect in 2 s" });
       }
     });
 

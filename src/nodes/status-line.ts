@@ -1,10 +1,24 @@
 /**
  * A user node's status line: the connection's state in plain words, or the node's own activity
- * while connected.
+ * while connected. Every text it shows is short words under 20 characters (Node-RED's convention):
+ * a detail that would not fit (an amount, a reason) is left out, and stays in the error or the help.
  */
 import type { ConnectionState } from "../engine";
 import type { Node, NodeStatus } from "./red-types";
 import type { Substitutions, Translate } from "./i18n";
+
+/** The longest status text: Node-RED's convention is under 20 characters. */
+export const STATUS_MAX_LENGTH = 19;
+
+/** `text` when it fits on a status, else `shorter` (the words without the detail). */
+export function fit(text: string, shorter: string): string {
+  return text.length <= STATUS_MAX_LENGTH ? text : shorter;
+}
+
+/** A code Dojo may add later, as words ("TERMINAL_BUSY" -> "terminal busy"). */
+export function codeWords(code: string): string {
+  return code.toLowerCase().replace(/_/g, " ");
+}
 
 /** What the config node reports about its connection. */
 export interface ConnectionView {
@@ -24,7 +38,7 @@ function stateText(t: Translate, key: string, subs?: Substitutions): string {
 export function connectionStatus(view: ConnectionView, t: Translate): NodeStatus {
   // Whatever the socket does, a journal that cannot write stops sales: that is what to show.
   if (view.journal !== undefined) {
-    return { fill: "red", shape: "ring", text: stateText(t, "journalFailed", { reason: view.journal }) };
+    return { fill: "red", shape: "ring", text: fit(stateText(t, "journalFailed", { reason: view.journal }), stateText(t, "journalStopped")) };
   }
   switch (view.state) {
     case "idle":
@@ -38,7 +52,7 @@ export function connectionStatus(view: ConnectionView, t: Translate): NodeStatus
       return {
         fill: "red",
         shape: "ring",
-        text: secs !== undefined ? stateText(t, "reconnecting", { seconds: secs }) : stateText(t, "disconnected"),
+        text: secs !== undefined ? fit(stateText(t, "reconnecting", { seconds: secs }), stateText(t, "disconnected")) : stateText(t, "disconnected"),
       };
     }
     case "auth-failed":
@@ -48,16 +62,19 @@ export function connectionStatus(view: ConnectionView, t: Translate): NodeStatus
     case "identity-in-use":
       return { fill: "red", shape: "ring", text: stateText(t, "identityInUse") };
     case "config-error":
-      return {
-        fill: "red",
-        shape: "ring",
-        text: stateText(t, "configError", { reason: view.reason ?? "invalid" }),
-      };
+      // The reason is a sentence: it is in the config node's error in the log and in every refusal.
+      return { fill: "red", shape: "ring", text: stateText(t, "configError") };
     case "closing":
     case "closed":
     default:
       return { fill: "grey", shape: "ring", text: stateText(t, "disconnected") };
   }
+}
+
+/** An error's status: a few words for its code (the text itself goes to Catch and the log). */
+export function errorStatus(code: string, t: Translate): NodeStatus {
+  const key = `runtime.error.${code}`;
+  return { fill: "red", shape: "dot", text: t.has(key) ? t(key) : fit(codeWords(code), t("runtime.error.other")) };
 }
 
 /**

@@ -17,6 +17,8 @@ import { FlowError, invalidInput, isPacError } from "./flow-error";
 import type { HeldMessages } from "./held-messages";
 import { msgFromCtx, snapshotMsg } from "./msg-context";
 import { amountExample, describe, formatMoney, isPlainObject, minorUnits, nonEmptyString } from "./msg-readers";
+import type { Translate } from "./i18n";
+import { codeWords, fit } from "./status-line";
 import type { UserDef } from "./user-node";
 import { UserNode, userNodeType } from "./user-node";
 
@@ -39,6 +41,32 @@ export interface TransactionRequest {
   captureMode?: CaptureMode;
   tipsAmount?: number;
   cashbackAmount?: number;
+}
+
+/** A terminal's step (PIN_ENTRY) in the words of the status and of progress messages (under 20 characters). */
+export function stepText(value: string, t: Translate): string {
+  const key = `status.notification.${value}`;
+  return t.has(key) ? t(key) : fit(codeWords(value), t("status.state.progress"));
+}
+
+/** What a result's status needs to know about it. */
+export interface ResultView {
+  status: string;
+  amount?: number;
+  currency?: string;
+  successful: boolean;
+  notCreated?: boolean;
+}
+
+/** A payment's or refund's result: the word, with the amount when it fits ("paid £12.50"). */
+export function resultStatus(o: ResultView, t: Translate): NodeStatus {
+  const key = `status.result.${o.status}`;
+  const word = t.has(key) ? t(key) : fit(codeWords(o.status), t("status.notification.TRANSACTION_FINISHED"));
+  if (o.successful) {
+    const money = formatMoney(o.amount, o.currency);
+    return { fill: "green", shape: "dot", text: money ? fit(`${word} ${money}`, word) : word };
+  }
+  return { fill: "red", shape: "ring", text: o.notCreated ? fit(`${word}: ${t("runtime.notCreated")}`, word) : word };
 }
 
 /**
@@ -203,7 +231,7 @@ class TransactionNode extends UserNode {
     if (!client.answerSignature(paymentId, accepted) && !this.runtime?.answerSignatureElsewhere(paymentId, accepted)) {
       throw new FlowError("NO_QUESTION", `no open signature question for payment ${paymentId}: already answered, timed out, or not asked`, paymentId);
     }
-    this.activity({ fill: "blue", shape: "ring", text: this.step(NOTIFICATION.PLEASE_WAIT) });
+    this.activity({ fill: "blue", shape: "ring", text: stepText(NOTIFICATION.PLEASE_WAIT, this.t) });
     done();
   }
 
@@ -216,6 +244,7 @@ class TransactionNode extends UserNode {
 
   private notification(e: NotificationEvent): void {
     if (this.closed) return;
+    const text = stepText(e.notification, this.t);
     if (this.wired(2))
       this.node.send([
         null,
@@ -223,10 +252,10 @@ class TransactionNode extends UserNode {
         {
           topic: "notification",
           paymentId: e.paymentId,
-          payload: { paymentId: e.paymentId, terminalId: e.terminalId, notification: e.notification },
+          payload: { paymentId: e.paymentId, terminalId: e.terminalId, notification: e.notification, text },
         },
       ]);
-    this.activity({ fill: "blue", shape: "dot", text: this.step(e.notification) });
+    this.activity({ fill: "blue", shape: "dot", text });
   }
 
   private signature(q: SignatureQuestion): void {
@@ -266,7 +295,7 @@ class TransactionNode extends UserNode {
     if (o.redelivered) msg.redelivered = true;
     this.node.send(o.successful ? [msg, null, null] : [null, msg, null]);
     held.take(this.id, o.paymentId);
-    this.activity(this.resultStatus(o));
+    this.activity(resultStatus(o, this.t));
     w?.done?.();
     return "taken";
   }
@@ -278,21 +307,6 @@ class TransactionNode extends UserNode {
     // so nothing leaks. A removed node has no successor: its results go to pac-events as orphans.
     held.releaseInstance(this.id, this);
     if (removed) held.dropOwner(this.id);
-  }
-
-  // ---- words --------------------------------------------------------------------------------------
-
-  private step(value: string): string {
-    const key = `status.notification.${value}`;
-    return this.t.has(key) ? this.t(key) : value.toLowerCase().replace(/_/g, " ");
-  }
-
-  private resultStatus(o: PaymentOutcome): NodeStatus {
-    const money = formatMoney(o.amount, o.currency);
-    const key = `status.result.${o.status}`;
-    const word = this.t.has(key) ? this.t(key) : o.status.toLowerCase();
-    if (o.successful) return { fill: "green", shape: "dot", text: money ? `${word} ${money}` : word };
-    return { fill: "red", shape: "ring", text: o.notCreated ? `${word}: ${this.t("runtime.notCreated")}` : word };
   }
 }
 

@@ -10,7 +10,7 @@ import { FlowError, toFlowError } from "./flow-error";
 import type { Translate } from "./i18n";
 import { makeTranslate } from "./i18n";
 import type { ConnectionView } from "./status-line";
-import { StatusLine } from "./status-line";
+import { StatusLine, errorStatus } from "./status-line";
 
 export interface UserDef extends NodeDef {
   server?: string;
@@ -57,7 +57,7 @@ export abstract class UserNode implements PacUser {
         finished = true;
         done(err);
       };
-      this.handle(msg, send, once).catch((e: unknown) => this.fail(e, once));
+      this.handle(msg, send, once).catch((e: unknown) => this.fail(e, msg, once));
     });
     node.on("close", (removed, done) => {
       this.closed = true;
@@ -89,19 +89,21 @@ export abstract class UserNode implements PacUser {
     /* overridden when there is something to release */
   }
 
-  protected fail(e: unknown, done: DoneFn): void {
+  protected fail(e: unknown, msg: NodeMessage, done: DoneFn): void {
     try {
       const err = toFlowError(e, (s) => (this.runtime ? this.runtime.redact(s) : s));
       if (!this.closed) this.showError(err);
+      // Catch nodes get a copy of msg: the payment concerned rides on it, as on the outputs.
+      if (err.paymentId !== undefined) msg.paymentId = err.paymentId;
       done(err);
     } catch {
       /* the flow is gone: never let this reject */
     }
   }
 
+  /** Short words on the status; the full text is in the error. */
   protected showError(err: FlowError): void {
-    const text = err.message.length > 60 ? err.message.slice(0, 57) + "…" : err.message;
-    this.statusLine.setActivity({ fill: "red", shape: "dot", text });
+    this.statusLine.setActivity(errorStatus(err.code, this.t));
   }
 
   /** The client, connected when possible; FlowError when the node has no usable config. */

@@ -387,8 +387,8 @@ describe("editor in a real browser", function () {
       await card.locator('button[data-action="insert"]').click();
       await card.locator('[data-field="headline"]:has-text("Enter PIN")').waitFor();
       await front(page);
-      await until(async () => /entering the PIN/.test(await statusText(page, ids.pay)), "node status: PIN", STEP_MS);
-      await until(async () => /entering the PIN/.test(await term.textContent()), "sidebar: PIN entry", STEP_MS);
+      await until(async () => /entering PIN/.test(await statusText(page, ids.pay)), "node status: PIN", STEP_MS);
+      await until(async () => /entering PIN/.test(await term.textContent()), "sidebar: PIN entry", STEP_MS);
       await front(vt);
       await card.locator('button[data-action="enterPin"]').click();
       await card.locator('button[data-action="approve"]:not([disabled])').waitFor();
