@@ -76,7 +76,7 @@ describe("texts a flow author reads", function () {
       const e = t.errors[0];
       e.tag.should.equal("bad");
       Object.keys(e.error).should.eql(["message", "source", "code"]);
-      e.error.message.should.startWith("msg.payload must be the amount in minor units");
+      e.error.message.should.startWith('msg.payload "12.50" has a decimal point: amounts are in minor units');
       e.error.message.should.not.match(/PacError|^Error/);
       e.error.source.should.containDeep({ id: "pay", type: "pac-payment", count: 1 });
       e.error.code.should.equal("INVALID_INPUT");
@@ -114,7 +114,7 @@ describe("texts a flow author reads", function () {
       helper.getNode("pay").receive({ payload: "12.50" });
       await until(() => uncaught().length === 1, "error logged");
       const logged = uncaught()[0];
-      String(logged.msg).should.startWith("msg.payload must be the amount in minor units");
+      String(logged.msg).should.startWith('msg.payload "12.50" has a decimal point: amounts are in minor units');
       // What the Debug sidebar receives, encoded as Node-RED's debug node does
       const sent = encodeObject({ ...logged }, { maxLength: 1000 });
       const shown = JSON.parse(sent.msg);
