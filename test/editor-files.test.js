@@ -569,10 +569,10 @@ describe("editor files", function () {
       }
     });
 
-    it("pac-config: an Open virtual terminal link in the simulator rows, opening a new window", function () {
+    it("pac-config: an Open virtual terminal link beside Test connection, shown for the simulator, opening a new window", function () {
       const body = template("pac-config");
       body.should.match(
-        /<div class="form-row pac-config-row-simulator">\s*<label>&nbsp;<\/label>\s*<a id="pac-config-vt-link" class="red-ui-button" href="#" target="_blank" rel="noopener">/,
+        /<span class="pac-config-row-simulator pac-config-vt">\s*<a id="pac-config-vt-link" class="red-ui-button" href="#" target="_blank" rel="noopener">/,
       );
     });
 
@@ -767,8 +767,8 @@ describe("editor files", function () {
 
     it("labels follow the node's settings", function () {
       const pay = setup("pac-payment");
-      pay.def.label.call(pay.node({ captureMode: "AUTO" })).should.equal("card payment");
-      pay.def.label.call(pay.node({ captureMode: "MANUAL" })).should.not.equal("card payment");
+      pay.def.label.call(pay.node({ captureMode: "AUTO" })).should.equal("Dojo payment");
+      pay.def.label.call(pay.node({ captureMode: "MANUAL" })).should.equal("Dojo pre-auth");
       const cfg = setup("pac-config");
       cfg.def.label.call(cfg.node({ eposId: "till-1", environment: "simulator" })).should.equal("till-1@simulator");
       cfg.def.label.call(cfg.node({ name: "Shop", eposId: "till-1", environment: "staging" })).should.equal("Shop");

@@ -21,6 +21,10 @@
  *    the open sale changes; deployed, that connection drains and the Dojo sidebar lists it with
  *    the not-configured journal (asked on show, Refresh and deploy, not polled) until the customer
  *    pays; a sale refused before it was sent (the journal's disk full, injected) shows as refused.
+ * 5. Findable and clear on the canvas (a 1024×700 window, one connection): "dojo" finds every
+ *    node in the palette filter and the quick-add box; unnamed nodes say Dojo on the canvas; a new
+ *    node gets the only connection; the connection dialog shows only what its environment uses,
+ *    forgets a test result when a field changes, and fits the window.
  *
  * Screenshots go to artifacts/ (gitignored).
  */
@@ -1145,6 +1149,342 @@ describe("editor in a real browser", function () {
       await screenshot(page, "17-dojo-sidebar-refused");
       await page.addStyleTag({ content: DARK_THEME });
       (await lowContrast(page, ".pac-sb")).should.eql([], "low contrast in the sidebar (dark)");
+      errors.should.eql([]);
+    });
+  });
+
+  describe("findable and clear on the canvas", function () {
+    // A first-run window (1024×700) and one connection: what a newcomer meets first.
+    const SMALL = { width: 1024, height: 700 };
+    const TAB = "3f3f3f3f3f3f3f3f";
+    const CFG = "3f00000000000001";
+    const CFG2 = "3f00000000000002";
+    const USER_TYPES = ["pac-payment", "pac-refund", "pac-capture", "pac-cancel", "pac-events", "pac-status"];
+    const LABELS = {
+      "pac-payment": "Dojo payment",
+      "pac-refund": "Dojo refund",
+      "pac-capture": "Dojo capture",
+      "pac-cancel": "Dojo cancel",
+      "pac-events": "Dojo events",
+      "pac-status": "Dojo status",
+    };
+    const added = {};
+    let nr;
+    let context;
+    let page;
+    const errors = [];
+
+    before(async function () {
+      nr = await startNodeRed({
+        flows: [
+          { id: TAB, type: "tab", label: "Shop" },
+          {
+            id: CFG,
+            type: "pac-config",
+            name: "",
+            environment: "simulator",
+            url: "",
+            eposId: "till-find",
+            softwareHouseId: "",
+            resellerId: "",
+            requestTimeout: 30,
+          },
+        ],
+      });
+      context = await browser.newContext({ viewport: SMALL });
+      context.setDefaultTimeout(STEP_MS);
+      page = await context.newPage();
+      watchPage(page, errors);
+      await page.goto(nr.url);
+      await page.locator('#red-ui-palette .red-ui-palette-node[data-palette-type="pac-payment"]').waitFor({ timeout: 30000 });
+    });
+
+    afterEach(async function () {
+      if (this.currentTest.state === "failed" && page) {
+        await screenshot(page, "failure-findable").catch(() => undefined);
+        console.log(nr.log().split("\n").slice(-30).join("\n"));
+        // Each test starts from the canvas: close what a failed one left open.
+        for (const cancel of ["#node-config-dialog-cancel", "#node-dialog-cancel"]) {
+          if (await page.locator(cancel).isVisible()) await closeTray(page, cancel).catch(() => undefined);
+        }
+      }
+    });
+
+    after(async function () {
+      if (context) await context.close();
+      if (nr) await nr.stop();
+    });
+
+    /** Type into one of the editor's search boxes as a user does (it filters on keyup). */
+    async function typeSearch(selector, text) {
+      const input = page.locator(selector);
+      await input.click();
+      await page.keyboard.press("Control+A");
+      await page.keyboard.press("Backspace");
+      if (text) await input.pressSequentially(text);
+    }
+
+    /** The pac-config dialog of the connection, opened from a user node's pencil button. */
+    async function openConnection(userId) {
+      await page.locator(`#red-ui-workspace-chart g[id="${userId}"] rect.red-ui-flow-node`).dblclick();
+      await page.locator("#node-input-server").waitFor();
+      if ((await page.locator("#node-input-server").inputValue()) !== CFG) await page.selectOption("#node-input-server", CFG);
+      await page.locator("#node-input-btn-server-edit").click();
+      await page.locator("#node-config-input-eposId").waitFor();
+      // The tray slides in: measure once it stands still.
+      let last = "";
+      await until(
+        async () => {
+          const box = JSON.stringify(await page.locator("#node-config-dialog-edit-form").boundingBox());
+          const still = box === last;
+          last = box;
+          return still;
+        },
+        "the connection tray in place",
+        STEP_MS,
+        100,
+      );
+    }
+
+    async function closeConnection() {
+      await closeTray(page, "#node-config-dialog-cancel");
+      await closeTray(page, "#node-dialog-cancel");
+    }
+
+    it('finds every Dojo node by "dojo" in the palette filter and in the quick-add box', async function () {
+      await typeSearch("#red-ui-palette-search input", "dojo");
+      const shown = await until(
+        async () => {
+          const types = await page.$$eval("#red-ui-palette .red-ui-palette-node[data-palette-type]", (els) =>
+            els.filter((e) => e.offsetParent !== null).map((e) => [e.getAttribute("data-palette-type"), e.getAttribute("data-palette-label")]),
+          );
+          return types.length && types.every(([t]) => t.startsWith("pac-")) ? types : null;
+        },
+        "the palette filtered",
+        STEP_MS,
+      );
+      Object.fromEntries(shown).should.eql(LABELS);
+      await screenshot(page, "20-findable-palette-dojo");
+      await typeSearch("#red-ui-palette-search input", "");
+      // The connection's name wherever the editor names its type (its dialog's title, "add new …").
+      (await page.evaluate(() => RED.utils.getPaletteLabel("pac-config", RED.nodes.getType("pac-config")))).should.equal("Dojo connection");
+
+      // Quick add: Ctrl+click on the empty canvas opens Node-RED's type search.
+      const chart = await page.locator("#red-ui-workspace-chart").boundingBox();
+      should.exist(chart);
+      await page.mouse.move(chart.x + 300, chart.y + 500);
+      await page.keyboard.down("Control");
+      await page.mouse.down();
+      await page.mouse.up();
+      await page.keyboard.up("Control");
+      await page.locator("#red-ui-type-search-input").waitFor();
+      await page.locator("#red-ui-type-search-input").pressSequentially("dojo");
+      const found = await until(
+        async () => {
+          const labels = await page.$$eval("#red-ui-type-search .red-ui-search-result-node-label", (els) =>
+            els.filter((e) => e.offsetParent !== null).map((e) => e.textContent),
+          );
+          return labels.length && labels.every((l) => /dojo/i.test(l)) ? labels : null;
+        },
+        "the quick-add list filtered",
+        STEP_MS,
+      );
+      found
+        .slice()
+        .sort()
+        .should.eql(USER_TYPES.map((t) => `${LABELS[t]} (${t})`).sort());
+      await page.waitForTimeout(300); // the list's fade-in, for the screenshot
+      await screenshot(page, "21-findable-quick-add-dojo");
+      await page.keyboard.press("Escape");
+      await page.locator("#red-ui-type-search").waitFor({ state: "hidden" });
+    });
+
+    it("says Dojo on the canvas when a node is not named, and pre-auth for a MANUAL payment", async function () {
+      // As the first test left it, or did not (failed half way): no quick-add box, no filter.
+      if (await page.locator("#red-ui-type-search-input").isVisible()) await page.keyboard.press("Escape");
+      await typeSearch("#red-ui-palette-search input", "");
+      for (const [i, type] of USER_TYPES.entries()) {
+        added[type] = await dragFromPalette(page, type, 110, 40 + 55 * i);
+      }
+      const label = (id) => page.locator(`#red-ui-workspace-chart g[id="${id}"] .red-ui-flow-node-label`).textContent();
+      for (const type of USER_TYPES) {
+        (await label(added[type])).should.equal(LABELS[type], type);
+      }
+      await page.evaluate((id) => {
+        const n = RED.nodes.node(id);
+        n.captureMode = "MANUAL";
+        n.dirty = true;
+        RED.view.redraw(true);
+      }, added["pac-payment"]);
+      await until(async () => (await label(added["pac-payment"])) === "Dojo pre-auth", "the pre-auth label", STEP_MS);
+      await screenshot(page, "22-findable-canvas-labels");
+    });
+
+    it("gives a new node the only connection there is, and leaves the choice open when there are two", async function () {
+      for (const type of ["pac-payment", "pac-cancel"]) {
+        await page.locator(`#red-ui-workspace-chart g[id="${added[type]}"] rect.red-ui-flow-node`).dblclick();
+        await page.locator("#node-input-server").waitFor();
+        await until(async () => (await page.locator("#node-input-server").inputValue()) === CFG, `${type}: the only connection chosen`, 3000).catch(
+          async (e) => {
+            const v = await page.locator("#node-input-server").inputValue();
+            await closeTray(page, "#node-dialog-cancel");
+            throw new Error(`${type}: connection "${v}", not ${CFG} (${e.message})`);
+          },
+        );
+        (await page.locator("#node-input-btn-server-edit").evaluate((b) => b.classList.contains("disabled"))).should.be.false();
+        await closeTray(page, "#node-dialog-ok");
+        (await page.evaluate((id) => RED.nodes.node(id).server, added[type])).should.equal(CFG);
+      }
+      // A second connection: which one is the user's to say.
+      await page.evaluate((id) => {
+        RED.nodes.import([
+          {
+            id,
+            type: "pac-config",
+            name: "Back till",
+            environment: "simulator",
+            url: "",
+            eposId: "till-back",
+            softwareHouseId: "",
+            resellerId: "",
+            requestTimeout: 30,
+          },
+        ]);
+      }, CFG2);
+      await page.locator(`#red-ui-workspace-chart g[id="${added["pac-refund"]}"] rect.red-ui-flow-node`).dblclick();
+      await page.locator("#node-input-server").waitFor();
+      await page.waitForTimeout(300);
+      (await page.locator("#node-input-server").inputValue()).should.equal("_ADD_");
+      await closeTray(page, "#node-dialog-cancel");
+      await page.evaluate((id) => RED.nodes.remove(id), CFG2);
+    });
+
+    it("shows only the connection fields the chosen environment uses", async function () {
+      await openConnection(added["pac-payment"]);
+      const visible = async () => {
+        const out = {};
+        for (const f of ["url", "eposId", "softwareHouseId", "resellerId", "requestTimeout", "accountName", "apiKey", "name"]) {
+          out[f] = await page.locator(`#node-config-input-${f}`).isVisible();
+        }
+        return out;
+      };
+      const sim = { url: false, eposId: true, softwareHouseId: false, resellerId: false, requestTimeout: true, accountName: false, apiKey: false, name: true };
+      const dojo = { url: false, eposId: true, softwareHouseId: true, resellerId: true, requestTimeout: true, accountName: true, apiKey: true, name: true };
+      (await visible()).should.eql(sim, "simulator");
+      await page.selectOption("#node-config-input-environment", "staging");
+      (await visible()).should.eql(dojo, "staging");
+      await page.selectOption("#node-config-input-environment", "production");
+      (await visible()).should.eql(dojo, "production");
+      await page.selectOption("#node-config-input-environment", "custom");
+      (await visible()).should.eql({ ...dojo, url: true }, "custom");
+      await page.selectOption("#node-config-input-environment", "simulator");
+      (await visible()).should.eql(sim, "simulator again");
+      await screenshot(page, "23-findable-config-simulator");
+      await closeConnection();
+    });
+
+    it("clears the Test connection result when the environment or a field changes, and drops a late answer", async function () {
+      await openConnection(added["pac-payment"]);
+      const result = page.locator("#pac-config-test-result");
+      const test = async () => {
+        await page.locator("#pac-config-test").click();
+        await page.locator('#pac-config-test-result[data-result="ok"]').waitFor();
+      };
+      const cleared = async (what) => {
+        await until(async () => !(await result.getAttribute("data-result")) && (await result.textContent()) === "", `the result cleared after ${what}`, 2000);
+      };
+      await test();
+      await page.locator("#node-config-input-eposId").press("End");
+      await page.keyboard.type("-2");
+      await cleared("typing in the EPOS id");
+      await test();
+      await page.selectOption("#node-config-input-environment", "staging");
+      await cleared("another environment");
+      await page.selectOption("#node-config-input-environment", "simulator");
+      await test();
+      await page.fill("#node-config-input-requestTimeout", "20");
+      await cleared("another timeout");
+      // An answer for values that have changed since is not shown: hold the request until then.
+      let release = () => undefined;
+      const held = new Promise((resolve) => (release = resolve));
+      await page.route("**/pac/test-connection", async (route) => {
+        await held;
+        await route.continue();
+      });
+      try {
+        await page.locator("#pac-config-test").click();
+        await page.locator('#pac-config-test-result[data-result="running"]').waitFor();
+        await page.fill("#node-config-input-eposId", "till-find-3");
+        await cleared("typing while the test runs");
+        const answered = page.waitForResponse("**/pac/test-connection");
+        release();
+        await answered;
+        await page.waitForTimeout(300);
+        should(await result.getAttribute("data-result")).equal(null, "the late answer is not shown");
+        (await page.locator("#pac-config-test").isDisabled()).should.be.false();
+      } finally {
+        release();
+        await page.unroute("**/pac/test-connection");
+      }
+      await closeConnection();
+    });
+
+    it("fits the connection dialog in a 1024×700 window: every field in its environment and the Test button in view", async function () {
+      await openConnection(added["pac-payment"]);
+      const primary = ["environment", "eposId", "name"];
+      const dojo = ["accountName", "apiKey", "softwareHouseId"];
+      for (const env of ["simulator", "staging", "production", "custom"]) {
+        await page.selectOption("#node-config-input-environment", env);
+        const ids = primary.concat(env === "simulator" ? [] : dojo, env === "custom" ? ["url"] : []).map((f) => `node-config-input-${f}`);
+        ids.push("pac-config-test");
+        const m = await page.evaluate((list) => {
+          const form = document.getElementById("node-config-dialog-edit-form");
+          const tray = form.closest(".red-ui-tray");
+          // In view: the element's own box is what the browser hits at its left and right ends.
+          const hidden = list.filter((id) => {
+            const el = document.getElementById(id);
+            const r = el.getBoundingClientRect();
+            const y = r.top + r.height / 2;
+            return ![r.left + 2, r.right - 2].every((x) => {
+              const hit = document.elementFromPoint(x, y);
+              return hit && (hit === el || el.contains(hit) || hit.contains(el));
+            });
+          });
+          return {
+            hidden,
+            formWidth: Math.max(form.scrollWidth, form.getBoundingClientRect().width),
+            trayWidth: tray.getBoundingClientRect().width,
+            overflowY: form.scrollHeight - form.clientHeight,
+          };
+        }, ids);
+        m.hidden.should.eql([], `${env}: out of view at 1024×700 (${JSON.stringify(m)})`);
+        m.formWidth.should.be.belowOrEqual(m.trayWidth, `${env}: ${m.formWidth} px of form in a ${m.trayWidth} px tray`);
+        if (env === "simulator") m.overflowY.should.be.belowOrEqual(0, "the simulator's dialog scrolls");
+        await screenshot(page, `24-findable-config-1024-${env}`);
+      }
+      await closeConnection();
+      // The nodes' own dialogs: no tip wider than the tray (a cancel node's was 918 px in 694).
+      for (const type of USER_TYPES) {
+        await page.locator(`#red-ui-workspace-chart g[id="${added[type]}"] rect.red-ui-flow-node`).dblclick();
+        await page.locator("#node-input-name").waitFor();
+        let last = "";
+        const w = await until(
+          async () => {
+            const now = await page.evaluate(() => {
+              const form = document.getElementById("dialog-form");
+              return { form: Math.round(form.getBoundingClientRect().width), tray: Math.round(form.closest(".red-ui-tray").getBoundingClientRect().width) };
+            });
+            const same = JSON.stringify(now) === last;
+            last = JSON.stringify(now);
+            return same ? now : null;
+          },
+          `${type}'s tray in place`,
+          STEP_MS,
+          100,
+        );
+        w.form.should.be.belowOrEqual(w.tray, `${type}: ${w.form} px of form in a ${w.tray} px tray`);
+        await closeTray(page, "#node-dialog-cancel");
+      }
       errors.should.eql([]);
     });
   });
