@@ -1405,6 +1405,7 @@ describe("editor in a real browser", function () {
       await page.fill("#node-config-input-requestTimeout", "20");
       await cleared("another timeout");
       // An answer for values that have changed since is not shown: hold the request until then.
+      /** @type {(value?: unknown) => void} */
       let release = () => undefined;
       const held = new Promise((resolve) => (release = resolve));
       await page.route("**/pac/test-connection", async (route) => {
