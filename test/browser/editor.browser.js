@@ -1363,13 +1363,34 @@ describe("editor in a real browser", function () {
       await openConnection(added["pac-payment"]);
       const visible = async () => {
         const out = {};
-        for (const f of ["url", "eposId", "softwareHouseId", "resellerId", "requestTimeout", "accountName", "apiKey", "name"]) {
+        for (const f of ["url", "eposId", "softwareHouseId", "resellerId", "requestTimeout", "maxAmount", "accountName", "apiKey", "name"]) {
           out[f] = await page.locator(`#node-config-input-${f}`).isVisible();
         }
         return out;
       };
-      const sim = { url: false, eposId: true, softwareHouseId: false, resellerId: false, requestTimeout: true, accountName: false, apiKey: false, name: true };
-      const dojo = { url: false, eposId: true, softwareHouseId: true, resellerId: true, requestTimeout: true, accountName: true, apiKey: true, name: true };
+      // The maximum amount guards the simulator too (a stray number must not become a sale anywhere).
+      const sim = {
+        url: false,
+        eposId: true,
+        softwareHouseId: false,
+        resellerId: false,
+        requestTimeout: false,
+        maxAmount: true,
+        accountName: false,
+        apiKey: false,
+        name: true,
+      };
+      const dojo = {
+        url: false,
+        eposId: true,
+        softwareHouseId: true,
+        resellerId: true,
+        requestTimeout: true,
+        maxAmount: true,
+        accountName: true,
+        apiKey: true,
+        name: true,
+      };
       (await visible()).should.eql(sim, "simulator");
       await page.selectOption("#node-config-input-environment", "staging");
       (await visible()).should.eql(dojo, "staging");
@@ -1402,8 +1423,8 @@ describe("editor in a real browser", function () {
       await cleared("another environment");
       await page.selectOption("#node-config-input-environment", "simulator");
       await test();
-      await page.fill("#node-config-input-requestTimeout", "20");
-      await cleared("another timeout");
+      await page.fill("#node-config-input-maxAmount", "200000");
+      await cleared("another maximum amount");
       // An answer for values that have changed since is not shown: hold the request until then.
       /** @type {(value?: unknown) => void} */
       let release = () => undefined;
