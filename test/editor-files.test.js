@@ -511,6 +511,19 @@ describe("editor files", function () {
 
   // ---- the editor's use of the admin endpoints (src/nodes/admin/) --------------------------
 
+  describe("the signature choice says what no answer means", function () {
+    for (const type of ["pac-payment", "pac-refund"]) {
+      it(`${type}: with "ask", a tip beside the choice says no answer in time counts as accepted (Dojo's rule)`, function () {
+        const src = read(path.join(NODES, type + ".html"));
+        src.should.containEql(`id="${type}-signature-ask-row"`);
+        src.should.containEql(`data-i18n="${type}.tip.signatureAsk"`);
+        src.should.match(new RegExp(`\\$\\("#${type}-signature-ask-row"\\)\\.toggle\\(signature\\.val\\(\\) === "ask"\\)`));
+        const catalog = JSON.parse(read(path.join(NODES, "locales", "en-US", type + ".json")))[type];
+        catalog.tip.signatureAsk.should.match(/does not answer in time, the signature counts as accepted/);
+      });
+    }
+  });
+
   describe("admin endpoints in the editor", function () {
     const html = (type) => read(path.join(NODES, type + ".html"));
     const template = (type) => scriptBlocks(html(type), "data-template-name")[0].body;
