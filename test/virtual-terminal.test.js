@@ -313,6 +313,20 @@ describe("Virtual terminal page", function () {
       pin.next.should.equal("enterPin");
     });
 
+    it("shows a PIN pad while the terminal asks for the PIN, and only then", async function () {
+      await startSim();
+      const epos = await connectEpos();
+      await epos.request("CreatePayment", payment());
+      await until(() => sim.terminal(T1).step === "presentCard", "present card");
+      const padOf = (html) => /<div class="keypad" data-keypad[^>]*>/.exec(html.slice(html.indexOf(`data-terminal="${T1}"`)))[0];
+      padOf(await (await fetch(base())).text()).should.containEql(" hidden");
+      await postJson(`${base()}vt/act`, { terminalId: T1, action: "insert" });
+      await until(() => sim.terminal(T1).step === "pinEntry", "PIN entry");
+      const html = await (await fetch(base())).text();
+      padOf(html).should.not.containEql(" hidden");
+      for (const k of ["0", "1", "9", "clear", "ok"]) html.should.containEql(`data-key="${k}"`);
+    });
+
     it("offline mid-payment: no card can be tapped or inserted, the screen says why; back online it carries on", async function () {
       await startSim({ manual: false, delays: "zero", presentCardTimeoutMs: 60_000 });
       sim.setManual(T1, true);

@@ -394,8 +394,15 @@ describe("editor in a real browser", function () {
       await until(async () => /entering PIN/.test(await statusText(page, ids.pay)), "node status: PIN", STEP_MS);
       await until(async () => /entering PIN/.test(await term.textContent()), "sidebar: PIN entry", STEP_MS);
       await front(vt);
-      await card.locator('button[data-action="enterPin"]').click();
+      // The PIN pad: four digits, then OK, as a customer would.
+      const pad = card.locator("[data-keypad]");
+      await pad.waitFor({ state: "visible" });
+      for (const d of ["1", "2", "3", "4"]) await pad.locator(`button[data-key="${d}"]`).click();
+      (await pad.locator('[data-field="pin"]').textContent()).should.equal("••••");
+      await screenshot(vt, "03b-virtual-terminal-pin-pad");
+      await pad.locator('button[data-key="ok"]').click();
       await card.locator('button[data-action="approve"]:not([disabled])').waitFor();
+      (await pad.isHidden()).should.be.true("the pad goes once the PIN is entered");
       await card.locator('button[data-action="approve"]').click();
       await card.locator('button[data-action="removeCard"]:not([disabled])').waitFor();
       await card.locator('button[data-action="removeCard"]').click();

@@ -30,7 +30,9 @@ export const VT_SCRIPT = String.raw`(function () {
       toggles: {},
       actions: Array.prototype.slice.call(el.querySelectorAll("button[data-action]")),
       pending: false,
-      refocus: false
+      refocus: false,
+      keypad: el.querySelector("[data-keypad]"),
+      pin: ""
     };
     el.querySelectorAll("[data-field]").forEach(function (f) { card.fields[f.getAttribute("data-field")] = f; });
     el.querySelectorAll("button[data-toggle]").forEach(function (b) { card.toggles[b.getAttribute("data-toggle")] = b; });
@@ -85,6 +87,12 @@ export const VT_SCRIPT = String.raw`(function () {
       b.disabled = !live || t.allowedActions.indexOf(b.getAttribute("data-action")) < 0;
       b.classList.toggle("next", !b.disabled && b.getAttribute("data-action") === v.next);
     });
+    var asksPin = t.step === "pinEntry" && t.allowedActions.indexOf("enterPin") >= 0 && live;
+    if (card.keypad && card.keypad.hidden === asksPin) {
+      card.keypad.hidden = !asksPin;
+      card.pin = "";
+      setText(card.fields.pin, "");
+    }
     setSwitch(card.toggles.automatic, !t.manual);
     setSwitch(card.toggles.online, t.online);
     keepFocus(card, before);
@@ -126,7 +134,20 @@ export const VT_SCRIPT = String.raw`(function () {
     var body = { accountName: card.account, terminalId: card.terminal };
     var path;
     var toggle = b.getAttribute("data-toggle");
-    if (b.hasAttribute("data-action")) {
+    var key = b.getAttribute("data-key");
+    if (key !== null && key !== "ok") {
+      // The PIN itself goes nowhere: the simulator only needs to know it was entered.
+      card.pin = key === "clear" ? "" : (card.pin + "•").slice(0, 6);
+      setText(card.fields.pin, card.pin);
+      return;
+    }
+    if (key === "ok") {
+      if (card.pin.length < 4) { showError(card, "Enter 4 to 6 digits, then OK."); return; }
+      path = "vt/act";
+      body.action = "enterPin";
+      card.pin = "";
+      setText(card.fields.pin, "");
+    } else if (b.hasAttribute("data-action")) {
       path = "vt/act";
       body.action = b.getAttribute("data-action");
     } else if (toggle === "automatic") {

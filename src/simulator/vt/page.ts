@@ -12,6 +12,17 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** The PIN pad, shown while the terminal asks for the PIN: OK (after 4 to 6 digits) enters it. */
+function keypad(id: string, shown: boolean): string {
+  const key = (k: string, label: string, extra = ""): string => `<button type="button" class="key" data-key="${k}"${extra}>${label}</button>`;
+  const digits = ["1", "2", "3", "4", "5", "6", "7", "8", "9"].map((d) => key(d, d)).join("");
+  return (
+    `<div class="keypad" data-keypad role="group" aria-labelledby="${id}-pin"${shown ? "" : " hidden"}>` +
+    `<div class="pin"><span id="${id}-pin">PIN</span> <span data-field="pin" aria-live="polite"></span></div>` +
+    `<div class="keys">${digits}${key("clear", "Clear")}${key("0", "0")}${key("ok", "OK", ' aria-label="OK: enter the PIN"')}</div></div>`
+  );
+}
+
 function terminalCard(t: SimTerminalSnapshot, n: number, showAccount: boolean): string {
   const v = describeTerminal(t);
   const id = `t${n}`;
@@ -43,6 +54,7 @@ function terminalCard(t: SimTerminalSnapshot, n: number, showAccount: boolean): 
     <div class="detail" data-field="detail"${v.paymentId ? ` title="${escapeHtml(v.paymentId)}"` : ""}>${escapeHtml(v.detail)}</div>
   </div>
   <p class="hint" data-field="hint">${escapeHtml(v.hint)}</p>
+  ${keypad(id, t.step === "pinEntry" && allowed.has("enterPin"))}
   <div class="switches">
     ${toggle("automatic", "Automatic", !t.manual)}
     ${toggle("online", "Online", t.online)}

@@ -131,6 +131,10 @@ button {
   cursor: pointer;
 }
 button:hover:not(:disabled) { background: var(--btn-hover); }
+.keypad { margin: .2rem 0 .4rem; }
+.keypad[hidden] { display: none; }
+.keypad .pin { font-size: 1.1rem; margin-bottom: .3rem; min-height: 1.5rem; letter-spacing: .2em; }
+.keys { display: grid; grid-template-columns: repeat(3, 1fr); gap: .3rem; max-width: 14rem; }
 /* The step a person would normally take next. */
 button.next:not(:disabled) { border: 2px solid var(--focus); font-weight: 600; }
 button:disabled { color: var(--disabled-text); background: var(--disabled-bg); border-style: dashed; border-color: var(--border); cursor: not-allowed; }
