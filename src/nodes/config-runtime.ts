@@ -35,6 +35,7 @@ import { credentialSecrets } from "../common/redact";
 import { journalRoot } from "./settings";
 import type { ConfigSettings } from "./settings";
 import type { ConnectionView } from "./status-line";
+import { StatusPush } from "./status-push";
 
 export type { ConnectionObserver, PacUser } from "./pac-user";
 
@@ -89,6 +90,8 @@ export class ConfigRuntime {
   private readonly users: ConnectionUsers;
   private readonly runtimeListeners: [string, RuntimeListener][];
   private readonly secrets: string[];
+  /** Tells the editor's Dojo sidebar to re-read this connection's status (status-push.ts). */
+  private readonly push: StatusPush;
 
   constructor(
     private readonly RED: NodeAPI,
@@ -100,6 +103,7 @@ export class ConfigRuntime {
       { node, redact: (t) => this.redact(t) },
       typeof settings === "string" ? { state: "config-error", reason: settings } : { state: "idle" },
     );
+    this.push = new StatusPush(RED.comms, node.id);
     this.secrets = typeof settings === "string" ? [] : credentialSecrets(settings.accountName, settings.apiKey);
     this.runtimeListeners = [
       ["flows:starting", () => this.setFlowsStarted(false)],
@@ -243,6 +247,7 @@ export class ConfigRuntime {
     this.openRetryMs = 0;
     if (this.users.view.journal !== undefined) this.onJournal({ state: "ok" });
     client.on("journal", (h) => this.onJournal(h));
+    this.push.follow(client);
     client.on("state", (state, info) => this.onState(state, info));
     client.on("warning", (m) => this.node.warn(this.redact(m)));
     // Steps and questions reach their payment's node through its claim; observers see them all.
@@ -443,6 +448,7 @@ export class ConfigRuntime {
     if (this.openRetryTimer) clearTimeout(this.openRetryTimer);
     this.openRetryTimer = null;
     this.connections.remove(this);
+    this.push.stop();
     const work = (async (): Promise<void> => {
       const client = this.initPromise ? await this.initPromise : null;
       if (client) {
@@ -489,6 +495,12 @@ export class ConfigRuntime {
 
   private setView(view: ConnectionView): void {
     this.users.view = view;
+    this.push.changed("state");
+  }
+
+  /** Something the Dojo sidebar shows changed outside the client's events (a payment started). */
+  statusChanged(reason: string): void {
+    if (!this.closing) this.push.changed(reason);
   }
 
   /** Wire traces only while a user wants them. */

@@ -73,6 +73,11 @@ export type NodeConstructor<N extends Node, D extends NodeDef> = (this: N, def: 
 
 export type RuntimeListener = (event: unknown) => void;
 
+/** Messages to the editors over Node-RED's comms websocket (topic, data, retained). */
+export interface CommsAPI {
+  publish(topic: string, data: unknown, retain: boolean): void;
+}
+
 export interface NodeAPI {
   nodes: {
     createNode(node: Node, def: NodeDef): void;
@@ -86,6 +91,8 @@ export interface NodeAPI {
     on(event: string, listener: RuntimeListener): void;
     removeListener(event: string, listener: RuntimeListener): void;
   };
+  /** Node-RED 1.x+ gives nodes comms.publish; optional for test runtimes without it. */
+  comms?: CommsAPI;
   /** Message catalog lookup in the calling node set's namespace. */
   _(key: string, substitutions?: Record<string, string | number>): string;
 }

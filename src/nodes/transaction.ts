@@ -183,6 +183,8 @@ class TransactionNode extends UserNode {
         signature: this.signaturePolicy,
         ...(ctx !== undefined ? { ctx } : {}),
       };
+      // The sidebar shows a sale from its start (the journal has it before it is sent).
+      this.runtime?.statusChanged("payment");
       if (this.kind === "payment") {
         await client.createPayment({
           ...common,
@@ -193,6 +195,7 @@ class TransactionNode extends UserNode {
       } else {
         await client.createRefund(common);
       }
+      this.runtime?.statusChanged("payment");
       // Not when the terminal already reported a step (notifications can overtake the ack).
       if (!this.closed && held.has(req.paymentId) && !client.tracked(req.paymentId)?.lastStep) {
         this.activity({ fill: "blue", shape: "ring", text: this.t("status.state.waiting") });
