@@ -603,10 +603,11 @@ describe("editor files", function () {
       read(path.join(NODES, "pac-config.html")).should.match(/\.pac-sb-status-refused \{ color: var\(--red-ui-text-color-error, #ad1625\); \}/);
     });
 
-    it("pac-config: adds the Dojo sidebar tab, polling pac/status every 2 s while visible", function () {
+    it("pac-config: adds the Dojo sidebar tab, re-reading pac/status on the runtime's push (slow fallback poll) while visible", function () {
       const code = js("pac-config");
       code.should.match(/RED\.sidebar\.addTab\(\{\s*id: "dojo-pac"/);
-      code.should.match(/var POLL_MS = 2000;/);
+      code.should.match(/var FALLBACK_POLL_MS = 30000;/);
+      code.should.match(/RED\.comms\.subscribe\(STATUS_TOPIC \+ "#", pushed\)/);
       code.should.match(/url: "pac\/status\/" \+ encodeURIComponent\(id\)/);
       code.should.match(/"\/query"/);
       code.should.match(/if \(visible\(\)\)/);
@@ -637,11 +638,11 @@ describe("editor files", function () {
       c.errors.eposIdInUse.should.match(/__eposId__/).and.match(/__name__/);
     });
 
-    it("asks pac/open-payments on a change of identity, on show, Refresh and deploy, never on the 2 s timer", function () {
+    it("asks pac/open-payments on a change of identity, on show, Refresh and deploy, never on the status timer", function () {
       const js = code();
       (js.match(/url: "pac\/open-payments"/g) || []).length.should.equal(2, "the dialog and the sidebar");
       js.should.match(/RED\.comms\.subscribe\("notification\/runtime-deploy"/);
-      const timer = js.match(/setInterval\(function \(\) \{([\s\S]*?)\}, POLL_MS\)/);
+      const timer = js.match(/setInterval\(function \(\) \{([\s\S]*?)\}, FALLBACK_POLL_MS\)/);
       should.exist(timer, "the status timer");
       timer[1].should.not.match(/refreshOpen|open-payments/);
       const c = catalog();
