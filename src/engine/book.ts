@@ -93,6 +93,18 @@ export class PaymentBook {
     );
   }
 
+  /**
+   * Before the journal closes: facts still owed (a capture or reversal Dojo made while the disk
+   * failed) get one recovery attempt and are written now, not lost with this process.
+   */
+  async flushOwed(): Promise<void> {
+    if (this.owed.length === 0) return;
+    // `now`: a last chance, not bound by the probe's pace.
+    if (this.journal.health.state !== "ok") await this.journal.recover(true).catch(() => false);
+    if (this.journal.health.state !== "ok") return;
+    for (const entry of this.owed.splice(0)) await this.note(entry, true);
+  }
+
   // ---- guards: what this EPOS knows for sure is refused before anything is sent ---------------
 
   /** A capture or update: refused for a refund or a sale (AUTO); anything else is Dojo's decision. */

@@ -167,6 +167,7 @@ export class PacClient extends EventEmitter<PacClientEvents> {
   }
 
   private async shutDown(): Promise<void> {
+    await this.book.flushOwed();
     this.journal.beginClose();
     this.followUp.close();
     this.desk.close();

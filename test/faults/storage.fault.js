@@ -367,6 +367,22 @@ describe("faults: storage, the engine's journal at every write point", function 
     await again.close();
   });
 
+  it("a fact owed while the journal failed (a capture Dojo made) is written when the client closes, not lost with it", async () => {
+    const { PaymentBook } = require("../../dist/engine/book");
+    const j = await open({ recoveryMinMs: 60_000, recoveryMaxMs: 60_000 }); // no probe before the close
+    const book = new PaymentBook(j);
+    await j.write(start("cap-1"), false);
+    faults.set(inDir([{ op: "write", errno: "EIO" }]));
+    (await book.note({ t: "state", ts: Date.now(), id: "cap-1", status: "CAPTURED", amount: 100 }, true)).should.be.false(); // owed
+    j.health.state.should.equal("failed");
+    faults.clear(); // the disk heals; nothing has retried yet
+    await book.flushOwed();
+    await j.close();
+    const again = await open();
+    again.get("cap-1").status.should.equal("CAPTURED");
+    await again.close();
+  });
+
   it("open fails at its first line (ENOSPC on a new file): nothing of the failed open stays behind to move a later journal's file aside", async () => {
     // The file's preallocation goes through; the ident line does not.
     faults.set(inDir([{ op: "write", errno: "ENOSPC", after: 1 }]));

@@ -170,8 +170,8 @@ export class Journal extends EventEmitter<JournalEvents> {
    * Try to make the journal writable again now (a record arrived, or the probe timer fired): true
    * when it is. At most one attempt runs at once, and no more often than recoveryMinMs (1 s by default).
    */
-  recover(): Promise<boolean> {
-    return this.recovery.recover();
+  recover(now = false): Promise<boolean> {
+    return this.recovery.recover(now);
   }
 
   get(id: string): JournalPayment | undefined {

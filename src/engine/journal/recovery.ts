@@ -84,10 +84,10 @@ export class JournalRecovery {
    * Try to make the journal writable again now (a record arrived, or the probe timer fired): true
    * when it is. At most one attempt runs at once, and no more often than recoveryMinMs (1 s by default).
    */
-  recover(): Promise<boolean> {
+  recover(now = false): Promise<boolean> {
     if (this.healthNow.state === "ok") return Promise.resolve(true);
     if (this.recovering) return this.recovering;
-    if (this.closing || Date.now() - this.lastAttemptAt < (this.opts.recoveryMinMs ?? 1000)) return Promise.resolve(false);
+    if (this.closing || (!now && Date.now() - this.lastAttemptAt < (this.opts.recoveryMinMs ?? 1000))) return Promise.resolve(false);
     this.lastAttemptAt = Date.now();
     this.recovering = this.attempt()
       .then(
