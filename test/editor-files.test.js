@@ -517,7 +517,8 @@ describe("editor files", function () {
         const src = read(path.join(NODES, type + ".html"));
         src.should.containEql(`id="${type}-signature-ask-row"`);
         src.should.containEql(`data-i18n="${type}.tip.signatureAsk"`);
-        src.should.match(new RegExp(`\\$\\("#${type}-signature-ask-row"\\)\\.toggle\\(signature\\.val\\(\\) === "ask"\\)`));
+        src.should.containEql(`PacEditor.signatureTip("${type}")`);
+        read(path.join(NODES, "pac-config.html")).should.match(/\$\("#" \+ type \+ "-signature-ask-row"\)\.toggle\(signature\.val\(\) === "ask"\)/);
         const catalog = JSON.parse(read(path.join(NODES, "locales", "en-US", type + ".json")))[type];
         catalog.tip.signatureAsk.should.match(/does not answer in time, the signature counts as accepted/);
       });
