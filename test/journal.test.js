@@ -178,6 +178,77 @@ describe("journal", function () {
     await j.close();
   });
 
+  it("a held pre-auth (delivered, AUTHORIZED) is carried across a rotation and a reopen: a later capture or reversal knows it", async () => {
+    const opts = { dir, identity, segmentBytes: 4000, memoryWindow: 100 };
+    let j = await Journal.open(opts);
+    await j.write({ t: "start", ts: Date.now(), id: "held-1", kind: "payment", terminalId: "T9", amount: 700, currency: "GBP", captureMode: "MANUAL" }, true);
+    await j.write({ t: "record", ts: Date.now(), id: "held-1", record: { paymentId: "held-1", status: "AUTHORIZED" } }, true);
+    await j.write({ t: "emit", ts: Date.now(), id: "held-1" }, true);
+    await j.write({ t: "done", ts: Date.now(), id: "held-1" }, true);
+    for (let i = 0; i < 40; i++) {
+      const ts = Date.now();
+      await j.write({ t: "start", ts, id: "s" + i, kind: "payment", terminalId: "T", amount: 100 + i, currency: "GBP" }, false);
+      await j.write({ t: "record", ts, id: "s" + i, record: { status: "CAPTURED" } }, false);
+      await j.write({ t: "done", ts, id: "s" + i }, false);
+    }
+    await j.close();
+    fs.readdirSync(dir)
+      .filter((f) => /\.\d+\.jsonl$/.test(f))
+      .length.should.be.above(0); // rotated
+    j = await Journal.open(opts);
+    const p = j.get("held-1");
+    p.should.containDeep({ kind: "payment", captureMode: "MANUAL", status: "AUTHORIZED", terminalId: "T9", amount: 700 });
+    j.openPayments()
+      .map((x) => x.id)
+      .should.not.containEql("held-1"); // its result reached the flow: not open
+    (await j.query(0, Date.now() + 1000)).find((x) => x.id === "held-1").record.should.eql({ paymentId: "held-1", status: "AUTHORIZED" }); // the full record, for a report or a reprint
+    await j.close();
+  });
+
+  it("a change the journal cannot tie to a payment it holds (a pre-auth from before its window) does not stay open forever", async () => {
+    let j = await Journal.open({ dir, identity });
+    await j.write({ t: "state", ts: Date.now(), id: "old-held", status: "CAPTURED", amount: 300 }, true);
+    j.get("old-held").status.should.equal("CAPTURED");
+    j.openPayments()
+      .map((x) => x.id)
+      .should.eql([]);
+    await j.close();
+    j = await Journal.open({ dir, identity });
+    j.openPayments()
+      .map((x) => x.id)
+      .should.eql([]);
+    await j.close();
+  });
+
+  it("a change sent (capture, update, reversal) is open until its answer is journaled, across a reopen and a rotation", async () => {
+    const opts = { dir, identity, segmentBytes: 4000, memoryWindow: 100 };
+    let j = await Journal.open(opts);
+    await j.write({ t: "change", ts: Date.now(), id: "cap-1", op: "capture", amount: 250 }, true);
+    for (let i = 0; i < 40; i++) {
+      const ts = Date.now();
+      await j.write({ t: "start", ts, id: "s" + i, kind: "payment", terminalId: "T", amount: 100 + i, currency: "GBP" }, false);
+      await j.write({ t: "record", ts, id: "s" + i, record: { status: "CAPTURED" } }, false);
+      await j.write({ t: "done", ts, id: "s" + i }, false);
+    }
+    await j.close();
+    j = await Journal.open(opts);
+    j.get("cap-1").changing.should.equal("capture");
+    j.openPayments()
+      .map((x) => x.id)
+      .should.eql(["cap-1"]);
+    await j.write({ t: "state", ts: Date.now(), id: "cap-1", status: "CAPTURED", amount: 250 }, true);
+    j.openPayments()
+      .map((x) => x.id)
+      .should.eql([]);
+    await j.write({ t: "change", ts: Date.now(), id: "cap-1", op: "reverse" }, true);
+    await j.write({ t: "unchanged", ts: Date.now(), id: "cap-1" }, true);
+    j.openPayments()
+      .map((x) => x.id)
+      .should.eql([]);
+    j.get("cap-1").status.should.equal("CAPTURED");
+    await j.close();
+  });
+
   it("uses one file per EPOS identity", async () => {
     const a = await Journal.open({ dir, identity });
     const b = await Journal.open({ dir, identity: { ...identity, eposId: "till-2" } });

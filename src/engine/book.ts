@@ -7,13 +7,15 @@
 import { CAPTURE_MODE, FINAL_STATUSES, PAYMENT_STATUS, isStepAfterCard } from "../protocol";
 import { InFlightMap } from "../common/in-flight-map";
 import { PacError } from "./errors";
-import type { Journal, JournalEntry, JournalPayment, StartInfo } from "./journal";
+import type { ChangeOp, Journal, JournalEntry, JournalPayment, StartInfo } from "./journal";
+import { describeStorageError } from "./journal";
 import type { SignaturePolicy } from "./payment";
 import { PaymentTracker } from "./payment";
 import type { RefusedStart, TrackedPayment } from "./types";
 import { startInfoOf } from "./types";
 
 const REFUSALS_KEPT = 50;
+const CHANGE_WORDS: Record<ChangeOp, string> = { capture: "capture", update: "update", reverse: "reversal" };
 
 export class PaymentBook {
   private readonly trackers = new InFlightMap<string, PaymentTracker>();
@@ -91,6 +93,30 @@ export class PaymentBook {
         return false;
       },
     );
+  }
+
+  /**
+   * A capture, update or reversal is about to be sent: noted first, durably, so a restart that lost
+   * its answer asks Dojo what happened. Throws JOURNAL (nothing is sent) when it cannot be noted.
+   */
+  async intend(paymentId: string, op: ChangeOp, amount?: number): Promise<void> {
+    try {
+      await this.journal.write({ t: "change", ts: Date.now(), id: paymentId, op, ...(amount !== undefined ? { amount } : {}) }, true);
+    } catch (e) {
+      const words = describeStorageError(e).words;
+      throw new PacError(
+        "JOURNAL",
+        `the ${CHANGE_WORDS[op]} of payment ${paymentId} was not sent: the journal could not store it (${words}); it retries by itself`,
+        {
+          paymentId,
+        },
+      );
+    }
+  }
+
+  /** Dojo refused a change (or it never left): nothing changed. */
+  unchanged(paymentId: string): Promise<boolean> {
+    return this.note({ t: "unchanged", ts: Date.now(), id: paymentId }, false);
   }
 
   /**

@@ -2,7 +2,8 @@
  * Follow-up: GetPayment for payments whose fate this EPOS does not know. A Create* whose answer was
  * lost ("unknown"), payments running when the connection dropped, and held pre-auths whose capture,
  * update or reversal lost its answer are asked about once connected, and the unknown ones again
- * every followUpMs until Dojo says. What Dojo says goes to the journal; a payment Dojo never
+ * every followUpMs until Dojo says; so are changes an earlier process sent (their intent is in the
+ * journal) whose answer it never noted. What Dojo says goes to the journal; a payment Dojo never
  * received ends "not created", handed to the outbox like any outcome.
  */
 import { ERROR_CODE, FINAL_STATUSES, PAYMENT_STATUS } from "../protocol";
@@ -31,7 +32,10 @@ export class FollowUp {
   constructor(
     private readonly parts: FollowUpParts,
     private readonly everyMs: number,
-  ) {}
+  ) {
+    // Changes an earlier process sent whose answer it did not journal: Dojo is asked once connected.
+    for (const p of parts.book.journal.openPayments()) if (p.changing !== undefined) this.unverified.add(p.id);
+  }
 
   /** Connected (again): ask at once, not at the next periodic round. */
   connected(): void {
@@ -125,7 +129,10 @@ export class FollowUp {
     try {
       state = await this.parts.getPayment(paymentId);
     } catch (e) {
-      if (e instanceof PacError && e.remote?.code === ERROR_CODE.PAYMENT_NOT_FOUND) this.unverified.delete(paymentId);
+      if (e instanceof PacError && e.remote?.code === ERROR_CODE.PAYMENT_NOT_FOUND) {
+        this.unverified.delete(paymentId);
+        if (this.parts.book.known(paymentId)?.changing !== undefined) await this.parts.book.unchanged(paymentId);
+      }
       return; // not connected or no answer: asked again after the next reconnect
     }
     this.unverified.delete(paymentId);
@@ -136,7 +143,7 @@ export class FollowUp {
           ? (state.authorizedAmount ?? state.baseAmount)
           : undefined;
     const known = this.parts.book.known(paymentId);
-    if (known?.status === state.status && (amount === undefined || known.amount === amount)) return;
+    if (known?.changing === undefined && known?.status === state.status && (amount === undefined || known.amount === amount)) return;
     await this.parts.book.note({ t: "state", ts: Date.now(), id: paymentId, status: state.status, ...(amount !== undefined ? { amount } : {}) }, true);
   }
 }

@@ -146,12 +146,26 @@ export class Operations {
   ): Promise<AmountChange> {
     if (!isPaymentId(paymentId)) throw invalid(`paymentId must be the id of a pre-authorised payment, got ${JSON.stringify(paymentId)}`);
     checkAmount("amount", amount);
-    this.book.checkHeldPreAuth(paymentId, method === METHOD.capturePayment ? "captured" : "updated");
-    const r = readAmountResult(await this.followUp.stateChange(this.rpc.request(method, { paymentId, baseAmount: amount }, paymentId), paymentId));
+    const capture = method === METHOD.capturePayment;
+    this.book.checkHeldPreAuth(paymentId, capture ? "captured" : "updated");
+    await this.book.intend(paymentId, capture ? "capture" : "update", amount);
+    const r = readAmountResult(await this.changing(this.rpc.request(method, { paymentId, baseAmount: amount }, paymentId), paymentId));
     const final = { paymentId, status, amount: r.baseAmount ?? amount };
-    // Dojo did it: that is the answer, whether or not the journal can note it now (it does once it recovers).
+    // Dojo did it: that is the answer, whether or not the journal can note it now (it does once it
+    // recovers, or the next start asks Dojo: the intent is on disk).
     await this.book.note({ t: "state", ts: Date.now(), id: paymentId, status, amount: final.amount }, true);
     return final;
+  }
+
+  /**
+   * The answer to a change whose intent is journaled: Dojo's refusal (or a request that never left)
+   * notes that nothing changed; a lost answer is followed up.
+   */
+  private changing<T>(request: Promise<T>, paymentId: string): Promise<T> {
+    return this.followUp.stateChange(request, paymentId).catch(async (e: unknown) => {
+      if (e instanceof PacError && (e.code === "REMOTE" || e.code === "NOT_CONNECTED")) await this.book.unchanged(paymentId);
+      throw e;
+    });
   }
 
   /** Cancel while the terminal asks for the card, or reverse an authorised pre-auth. */
@@ -163,10 +177,11 @@ export class Operations {
     const tid = terminalId ?? this.book.terminalOf(paymentId);
     if (!isTerminalId(tid)) throw invalid(`terminalId is needed to cancel ${paymentId}: the journal does not know this payment`, paymentId);
     const { held } = this.book.checkCancellable(paymentId);
+    if (held) await this.book.intend(paymentId, "reverse");
     let r: JsonObject;
     try {
       const request = this.rpc.request(METHOD.cancelPayment, { paymentId, terminalId: tid }, paymentId);
-      r = await (held ? this.followUp.stateChange(request, paymentId) : request);
+      r = await (held ? this.changing(request, paymentId) : request);
     } catch (e) {
       // Dojo's refusal: say what Dojo said and the last step we know, never more (the card may not
       // have been presented: a cancel that overtakes the sale's start is refused too).

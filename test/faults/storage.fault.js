@@ -458,32 +458,68 @@ describe("faults: storage, what Dojo did while the journal could not note it (en
     await support.cleanup();
   });
 
-  it("a capture and a reversal Dojo made while the journal failed are answered as made, and journaled once it recovers", async () => {
+  const authorisedOn = async (client, amount) => {
+    const outcome = support.waitFor(client, "outcome");
+    const ack = await client.createPayment({ terminalId: "SIM00001", amount, currency: "GBP", captureMode: "MANUAL" });
+    (await outcome).status.should.equal("AUTHORIZED");
+    return ack.paymentId;
+  };
+
+  it("while the journal cannot write, a capture, an update and a reversal are refused with JOURNAL before anything is sent: Dojo still holds the pre-auth", async () => {
     const sim = await support.startSim();
-    const dir = support.tmpDir("pac-faults-owed-");
-    const client = await support.openClient(sim, { journalDir: dir, journal: { recoveryMinMs: 50, recoveryMaxMs: 200 } });
+    const dir = support.tmpDir("pac-faults-intent-");
+    const client = await support.openClient(sim, { journalDir: dir, journal: { recoveryMinMs: 60_000, recoveryMaxMs: 60_000 } });
     await support.connected(client);
-    const authorised = async (amount) => {
-      const outcome = support.waitFor(client, "outcome");
-      const ack = await client.createPayment({ terminalId: "SIM00001", amount, currency: "GBP", captureMode: "MANUAL" });
-      (await outcome).status.should.equal("AUTHORIZED");
-      return ack.paymentId;
-    };
-    const a = await authorised(5000);
-    const b = await authorised(6000);
+    const a = await authorisedOn(client, 5000);
+    const sent = [];
+    client.on("wire", (w) => w.direction === "out" && sent.push(JSON.parse(w.text).method));
     faults.set([{ op: "write", errno: "ENOSPC", path: path.basename(dir) }]);
-    (await client.capturePayment(a, 4500)).should.eql({ paymentId: a, status: "CAPTURED", amount: 4500 });
-    await client.cancelPayment(b);
-    client.journal.health.state.should.equal("failed");
-    client.journal.get(a).status.should.equal("AUTHORIZED"); // memory is not ahead of the disk
+    for (const attempt of [() => client.capturePayment(a, 4500), () => client.updatePayment(a, 5500), () => client.cancelPayment(a)]) {
+      const err = await attempt().then(
+        () => null,
+        (e) => e,
+      );
+      should(err).not.be.null();
+      err.code.should.equal("JOURNAL");
+      err.message.should.match(/was not sent/);
+    }
+    sent.filter((m) => m !== "Ping" && m !== undefined).should.eql([]);
     faults.clear();
-    await until(
-      () => client.journal.health.state === "ok" && client.journal.get(a).status === "CAPTURED" && client.journal.get(b).status === "REVERSED",
-      "owed states journaled",
-      5000,
-    );
-    client.journal.get(a).amount.should.equal(4500);
-    (await client.getPayment(a)).status.should.equal("CAPTURED");
-    (await client.getPayment(b)).status.should.equal("REVERSED");
+    (await client.getPayment(a)).status.should.equal("AUTHORIZED");
+    client.journal.get(a).status.should.equal("AUTHORIZED");
+  });
+
+  it("the capture's intent is on disk before it is sent: Dojo captures, the disk fails before the answer is noted and stays failed through the close; the next client asks Dojo and journals CAPTURED", async () => {
+    const sim = await support.startSim();
+    const dir = support.tmpDir("pac-faults-intent-");
+    const opts = { journalDir: dir, journal: { recoveryMinMs: 60_000, recoveryMaxMs: 60_000 } };
+    const client = await support.openClient(sim, opts);
+    await support.connected(client);
+    const a = await authorisedOn(client, 5000);
+    // The disk fails the moment the capture leaves: the intent is written, Dojo's answer cannot be.
+    client.on("wire", (w) => {
+      if (w.direction === "out" && w.text.includes("CapturePayment")) faults.set([{ op: "*", errno: "EIO", path: path.basename(dir) }]);
+    });
+    (await client.capturePayment(a, 4500)).status.should.equal("CAPTURED");
+    client.journal.health.state.should.equal("failed");
+    await client.close(); // the owed fact's last chance fails too: the disk is still failing
+    faults.clear();
+    const again = await support.openClient(sim, opts);
+    await support.connected(again);
+    await until(() => again.journal.get(a)?.status === "CAPTURED", "the capture followed up and journaled", 5000);
+    again.journal.get(a).amount.should.equal(4500);
+    should(again.journal.get(a).changing).be.undefined();
+  });
+
+  it("Dojo refuses a capture: the journal notes that nothing changed, and no follow-up is left open", async () => {
+    const sim = await support.startSim();
+    const dir = support.tmpDir("pac-faults-intent-");
+    const client = await support.openClient(sim, { journalDir: dir });
+    await support.connected(client);
+    const a = await authorisedOn(client, 5000);
+    await client.capturePayment(a, 4000);
+    await client.capturePayment(a, 4000).should.be.rejectedWith({ code: "REMOTE" }); // captured already: Dojo's INVALID_STATE
+    client.journal.get(a).status.should.equal("CAPTURED");
+    should(client.journal.get(a).changing).be.undefined(); // nothing left to follow up
   });
 });

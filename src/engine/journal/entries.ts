@@ -2,10 +2,12 @@
  * What a journal holds, entry by entry: the entries written to its file, the payment they fold into,
  * and how one entry changes a payment (the status rules live here, in `fold`).
  */
-import { statusAfterRecord } from "../../protocol";
+import { CAPTURE_MODE, PAYMENT_STATUS, statusAfterRecord } from "../../protocol";
 import type { CaptureMode, JsonObject } from "../../protocol";
 
 export type PaymentKind = "payment" | "refund";
+/** A change to a held pre-auth that Dojo may have made: capture, update (a new amount) or reversal. */
+export type ChangeOp = "capture" | "update" | "reverse";
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 
 export interface StartInfo {
@@ -28,6 +30,10 @@ export type JournalEntry =
   | { t: "rejected"; ts: number; id: string; reason: string }
   | { t: "step"; ts: number; id: string; value: string }
   | { t: "state"; ts: number; id: string; status: string; amount?: number }
+  /** A change is about to be sent: until its answer is journaled, a restart asks Dojo what happened. */
+  | { t: "change"; ts: number; id: string; op: ChangeOp; amount?: number }
+  /** Dojo refused that change (or it never left): nothing changed. */
+  | { t: "unchanged"; ts: number; id: string }
   | { t: "record"; ts: number; id: string; record: JsonObject }
   | { t: "emit"; ts: number; id: string }
   | { t: "unemit"; ts: number; id: string }
@@ -58,12 +64,25 @@ export interface JournalPayment {
   /** The outcome was about to be handed over (a crash after this may have delivered it). */
   emitting?: boolean;
   deliveredAt?: number;
+  /** A change was sent whose answer is not journaled yet (the payment stays open until it is). */
+  changing?: ChangeOp;
   updatedAt: number;
 }
 
-/** A payment whose lifecycle is over and whose outcome reached the flow. */
+/**
+ * A payment with nothing left to follow or deliver: its outcome reached the flow, it was rejected,
+ * or the journal holds only a note of a change to a payment it no longer knows (a pre-auth from
+ * before its window). A change whose answer is not journaled keeps any payment open.
+ */
 export function isClosed(p: JournalPayment): boolean {
+  if (p.changing !== undefined) return false;
+  if (p.startedAt === undefined && p.recordedAt === undefined) return true;
   return p.rejected !== undefined || p.deliveredAt !== undefined;
+}
+
+/** A pre-auth Dojo holds (authorised, not yet captured or reversed): kept across rotations. */
+export function isHeldPreAuth(p: JournalPayment): boolean {
+  return p.kind === "payment" && p.captureMode === CAPTURE_MODE.MANUAL && p.status === PAYMENT_STATUS.AUTHORIZED;
 }
 
 export function fold(p: JournalPayment, e: JournalEntry): void {
@@ -83,6 +102,13 @@ export function fold(p: JournalPayment, e: JournalEntry): void {
     case "state":
       p.status = e.status;
       if (e.amount !== undefined) p.amount = e.amount;
+      if (p.changing !== undefined) p.changing = undefined;
+      break;
+    case "change":
+      p.changing = e.op;
+      break;
+    case "unchanged":
+      if (p.changing !== undefined) p.changing = undefined;
       break;
     case "record":
       p.record = e.record;
@@ -116,7 +142,10 @@ export function foldLines(text: string, byId: Map<string, JournalPayment>): void
     }
     if (e.t === "seen" || e.t === "ident") continue;
     if (e.t === "snap") {
-      byId.set(e.p.id, { ...e.p });
+      // A held pre-auth's snapshot carries no record (memory keeps only a slim copy): an earlier
+      // segment's record stays.
+      const earlier = byId.get(e.p.id)?.record;
+      byId.set(e.p.id, e.p.record === undefined && earlier !== undefined ? { ...e.p, record: earlier } : { ...e.p });
       continue;
     }
     const p = byId.get(e.id) ?? { id: e.id, updatedAt: e.ts };

@@ -2,7 +2,7 @@
 export { Journal } from "./journal";
 export type { JournalEvents, JournalOptions } from "./journal";
 export { isClosed } from "./entries";
-export type { JournalEntry, JournalPayment, JsonValue, PaymentKind, StartInfo } from "./entries";
+export type { ChangeOp, JournalEntry, JournalPayment, JsonValue, PaymentKind, StartInfo } from "./entries";
 export { activeJournalFiles, fileSafeName, journalPath, readJournalSummary, readOpenPayments, untilZeros } from "./files";
 export type { JournalIdentity } from "./files";
 export { JournalUnavailableError } from "./recovery";

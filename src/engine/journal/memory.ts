@@ -5,7 +5,7 @@
  */
 import type { JsonObject } from "../../protocol";
 import { InFlightMap } from "../../common/in-flight-map";
-import { fold, isClosed } from "./entries";
+import { fold, isClosed, isHeldPreAuth } from "./entries";
 import type { JournalEntry, JournalPayment } from "./entries";
 
 const EMPTY_RECORD: JsonObject = Object.freeze({});
@@ -51,6 +51,7 @@ class FinishedPayment {
     this.rejected = p.rejected;
     this.emitting = p.emitting;
     this.deliveredAt = p.deliveredAt;
+    this.changing = p.changing;
     this.updatedAt = p.updatedAt;
   }
 }
@@ -104,6 +105,8 @@ export class JournalMemory {
         this.trimSeen();
       }
     } else {
+      // A finished payment a change reopens (a capture sent for a held pre-auth) moves back to open.
+      this.finished.delete(p.id);
       this.open.set(p.id, p);
     }
   }
@@ -143,10 +146,17 @@ export class JournalMemory {
     return { open: this.open.size, finished: this.finished.size, seen: this.seen.size };
   }
 
-  /** The lines that carry what memory holds into a new file: every open payment and the recorded ids. */
+  /**
+   * The lines that carry what memory holds into a new file: every open payment, every held pre-auth
+   * (a capture or reversal may come days later and must know it), and the recorded ids.
+   */
   snapshotLines(now: number): string[] {
     const lines: string[] = [];
     for (const p of this.open.values()) lines.push(JSON.stringify({ t: "snap", ts: now, p }));
+    for (const p of this.finished.values()) {
+      // Without the slim record memory keeps: the full one stays in the earlier segment.
+      if (isHeldPreAuth(p)) lines.push(JSON.stringify({ t: "snap", ts: now, p: { ...p, record: undefined } }));
+    }
     const ids = [...this.finished.keys(), ...this.seen.keys()].filter((id) => this.isRecorded(id));
     if (ids.length) lines.push(JSON.stringify({ t: "seen", ts: now, ids }));
     return lines;
