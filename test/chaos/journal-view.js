@@ -115,9 +115,13 @@ class JournalView {
 
   /** id -> {status, statusTs, startTs, emitTs, doneTs, kind, captureMode, owner} folded over every file by time. */
   fold() {
+    // A snapshot restates what its journal knew as of the payment's last update, not a new fact: it
+    // sorts there (a held pre-auth is carried into every new file, also after another identity's
+    // journal noted its capture).
+    const at = (e) => (e.t === "snap" && e.p && typeof e.p.updatedAt === "number" ? e.p.updatedAt : e.ts || 0);
     const all = this.entries()
       .map((e, i) => ({ e, i }))
-      .sort((a, b) => (a.e.ts || 0) - (b.e.ts || 0) || a.i - b.i)
+      .sort((a, b) => at(a.e) - at(b.e) || a.i - b.i)
       .map((x) => x.e);
     const out = new Map();
     const get = (id) => {
