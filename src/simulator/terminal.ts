@@ -112,6 +112,7 @@ export class VirtualTerminal {
             currency: p.currency,
             lastNotification: p.lastNotification,
             result: p.status,
+            ...(p.signature ? { signature: p.signature } : {}),
           }
         : {}),
     };
@@ -223,10 +224,14 @@ export class VirtualTerminal {
   }
 
   private async signature(p: SimPayment): Promise<void> {
+    // Kept on the payment: a till that answers at once leaves the "signature" step within
+    // milliseconds, and the screen must still say that it was asked and what the answer was.
+    p.signature = "asked";
     this.emit(p, NOTIFICATION.SIGNATURE_VERIFICATION);
     this.stepNow = "signature";
     this.host.changed(this);
     const outcome = await this.host.requestSignature(p);
+    p.signature = outcome;
     this.stepNow = "processing";
     if (outcome === "timeout") {
       this.emit(p, NOTIFICATION.SIGNATURE_VERIFICATION_TIMEOUT);

@@ -97,7 +97,12 @@ export interface SimTerminalSnapshot {
   lastNotification?: NotificationValue;
   /** Status of that transaction (PENDING/IN_PROGRESS while running). */
   result?: KnownPaymentStatus;
+  /** That transaction's signature question: asked, then the till's answer (absent: never asked). */
+  signature?: SimSignatureState;
 }
+
+/** A signature question: "asked" until the till answers (or the timeout, which counts as accepted). */
+export type SimSignatureState = "asked" | "accepted" | "declined" | "timeout";
 
 export interface SimConnectionInfo {
   accountName: string;
@@ -183,4 +188,6 @@ export interface SimPayment {
   readonly attemptedAt: string;
   authCode?: string;
   card?: CardInfo;
+  /** The signature question, once the terminal asked it. */
+  signature?: SimSignatureState;
 }

@@ -79,6 +79,7 @@ export const VT_SCRIPT = String.raw`(function () {
     card.el.className = "terminal tone-" + v.tone;
     setText(card.fields.amount, v.amount);
     setText(card.fields.headline, v.headline);
+    setText(card.fields.signature, v.signature || "");
     setText(card.fields.detail, v.detail);
     if (v.paymentId) card.fields.detail.title = v.paymentId; else card.fields.detail.removeAttribute("title");
     setText(card.fields.hint, v.hint);

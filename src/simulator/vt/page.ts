@@ -51,6 +51,7 @@ function terminalCard(t: SimTerminalSnapshot, n: number, showAccount: boolean): 
   <div class="screen" tabindex="-1">
     <div class="amount" data-field="amount">${escapeHtml(v.amount)}</div>
     <div class="headline" data-field="headline" aria-live="polite">${escapeHtml(v.headline)}</div>
+    <div class="signature" data-field="signature">${escapeHtml(v.signature)}</div>
     <div class="detail" data-field="detail"${v.paymentId ? ` title="${escapeHtml(v.paymentId)}"` : ""}>${escapeHtml(v.detail)}</div>
   </div>
   <p class="hint" data-field="hint">${escapeHtml(v.hint)}</p>

@@ -112,6 +112,8 @@ h3 { font-size: .8rem; margin: 0 0 .3rem; text-transform: uppercase; letter-spac
 .amount { font-size: 1.1rem; font-variant-numeric: tabular-nums; min-height: 1.5rem; }
 .headline { font-size: 1.55rem; font-weight: 700; line-height: 1.2; }
 .detail { font-size: .8rem; opacity: .85; overflow-wrap: anywhere; }
+.signature { font-size: .85rem; font-weight: 600; overflow-wrap: anywhere; }
+.signature:empty { display: none; }
 .tone-ok .screen { border-color: var(--ok); background: var(--ok-bg); color: var(--ok); }
 .tone-bad .screen { border-color: var(--bad); background: var(--bad-bg); color: var(--bad); }
 .tone-waiting .screen { border-color: var(--wait); background: var(--wait-bg); color: var(--wait); }

@@ -4,7 +4,7 @@
  */
 import { formatMoney } from "../../common/money";
 import { NOTIFICATION, PAYMENT_STATUS, TERMINAL_STATUS } from "../../protocol";
-import type { SimTerminalAction, SimTerminalSnapshot } from "../types";
+import type { SimSignatureState, SimTerminalAction, SimTerminalSnapshot } from "../types";
 
 /** Colour family of the screen: what the person at the terminal should notice. */
 export type VtTone = "idle" | "waiting" | "busy" | "ok" | "bad" | "offline";
@@ -22,6 +22,8 @@ export interface VtView {
   next?: SimTerminalAction;
   /** What can be done now, e.g. "Tap or insert the card". */
   hint: string;
+  /** The transaction's signature question and the till's answer (empty when none was asked). */
+  signature: string;
   /** "Available" / "Busy" / "Offline". */
   status: string;
   tone: VtTone;
@@ -111,6 +113,14 @@ function transient(t: SimTerminalSnapshot, amount: string): { headline: string; 
   }
 }
 
+/** The signature question as the screen keeps it, however fast the till answered. */
+const SIGNATURE_TEXT: Readonly<Record<SimSignatureState, string>> = {
+  asked: "Signature asked: waiting for the till",
+  accepted: "Signature asked: the till accepted it",
+  declined: "Signature asked: the till refused it",
+  timeout: "Signature asked: no answer in time (counts as accepted)",
+};
+
 /** A long (UUID) payment id as the screen shows it: its first 8 characters. */
 export function shortId(id: string): string {
   return id.length > 12 ? `${id.slice(0, 8)}…` : id;
@@ -189,6 +199,7 @@ export function describeTerminal(t: SimTerminalSnapshot): VtView {
     amount,
     detail,
     status,
+    signature: t.signature ? SIGNATURE_TEXT[t.signature] : "",
     ...(t.paymentId ? { paymentId: t.paymentId } : {}),
     ...(next && t.allowedActions.includes(next) ? { next } : {}),
   };
