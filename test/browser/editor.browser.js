@@ -3,12 +3,13 @@
  * download) against a real Node-RED with this package installed. Run with `npm run test:browser`
  * (not part of `npm test`: the file does not match *.test.js).
  *
- * 1. No adminAuth: drag a card payment node from the palette, give it a new simulator connection
+ * 1. No adminAuth: drag a Dojo payment node from the palette, give it a new simulator connection
  *    (Test connection, driven by the keyboard), wire an inject and a debug node, deploy; the
  *    terminalId field lists the terminals; play the customer on the virtual terminal page (manual
- *    mode, chip and PIN) while the node's status and the Dojo sidebar follow; ask Dojo about the
- *    running payment; the result reaches the debug sidebar; every node's help opens; the sidebar
- *    and the config dialog stay readable with a dark theme's colours.
+ *    mode, chip and PIN) while the node's status and the Dojo sidebar follow (nothing to ask Dojo
+ *    about a running sale); the result reaches the debug sidebar; every node's help opens; the
+ *    sidebar and the config dialog stay readable with a dark theme's colours; a signature asked
+ *    with the till's policy "accept" stays on the virtual terminal's screen with its answer.
  * 2. adminAuth on: every admin endpoint and the virtual terminal page answer 401 without a token;
  *    a read-only user can look but not act; logged in through the editor's login form, the Dojo
  *    sidebar works and its virtual terminal link opens a live page.
@@ -27,6 +28,10 @@
  *    forgets a test result when a field changes, and fits the window.
  * 6. The Dojo sidebar follows a chip-and-PIN sale live (the runtime pushes "changed" on the comms):
  *    the running sale and each step show within 700 ms (the old 2 s poll could not).
+ * 7. The Dojo sidebar's list (the test's own simulator, a sale left open in the journal): Ask Dojo
+ *    only for the unknown outcome; the terminal available within 1 s of a sale's end; each
+ *    payment's time, short id (whole on hover) and copy button; one tab title everywhere; the
+ *    connection dialog's link to the tab.
  *
  * Screenshots go to artifacts/ (gitignored).
  */
@@ -212,7 +217,7 @@ describe("editor in a real browser", function () {
     console.log("      timings (ms):", JSON.stringify(timings));
   });
 
-  describe("a card payment built in the editor and played on the virtual terminal", function () {
+  describe("a Dojo payment built in the editor and played on the virtual terminal", function () {
     this.bail(true);
     let nr;
     let context;
@@ -251,7 +256,7 @@ describe("editor in a real browser", function () {
       timed("editor loaded", t);
     });
 
-    it("drags a card payment node and gives it a new simulator connection, tested with the keyboard", async function () {
+    it("drags a Dojo payment node and gives it a new simulator connection, tested with the keyboard", async function () {
       const t = Date.now();
       ids.pay = await dragFromPalette(page, "pac-payment", 420, 220);
       await page.locator(`#red-ui-workspace-chart g[id="${ids.pay}"]`).dblclick();
@@ -375,19 +380,8 @@ describe("editor in a real browser", function () {
       (await payment.getAttribute("data-status")).should.equal("IN_PROGRESS");
       await screenshot(page, "03-editor-present-card");
 
-      // Ask Dojo (GetPayment) about the running payment, with the keyboard.
-      const ask = payment.locator("button.pac-sb-query");
-      (await ask.getAttribute("aria-label")).should.match(/^Ask Dojo for the status of payment /);
-      await ask.focus();
-      await page.keyboard.press("Enter");
-      await until(
-        async () => /Dojo says: (in progress|pending)/.test(await section.locator(".pac-sb-answer").first().textContent()),
-        "GetPayment's answer",
-        STEP_MS,
-      );
-      // The 2 s refresh keeps the focus on the button.
-      await page.waitForTimeout(2500);
-      (await page.evaluate(() => document.activeElement && document.activeElement.getAttribute("data-pac-key"))).should.match(/^query:/);
+      // A running sale shows its steps live: Ask Dojo is only for an unknown outcome (tested below).
+      (await payment.locator("button.pac-sb-query").count()).should.equal(0, "nothing to ask about a running sale");
 
       await front(vt);
       await card.locator('button[data-action="insert"]').click();
@@ -481,6 +475,33 @@ describe("editor in a real browser", function () {
       await screenshot(page, "08-dark-config-dialog");
       await closeTray(page, "#node-config-dialog-cancel");
       await closeTray(page, "#node-dialog-cancel");
+    });
+
+    it("shows on the virtual terminal that a signature was asked and what the till answered at once (policy accept)", async function () {
+      // The node's signature policy is "accept": the till answers in milliseconds, so the
+      // "Signature?" step is gone before anyone sees it; the screen keeps the question and answer.
+      const card = vt.locator('section[data-terminal="SIM00001"]');
+      await front(page);
+      await page.locator(`#red-ui-workspace-chart g[id="${ids.inject}"] .red-ui-flow-node-button`).click();
+      await front(vt);
+      await card.locator('[data-field="headline"]:has-text("Present card")').waitFor();
+      const ask = card.locator('button[data-action="requestSignature"]');
+      (await ask.isVisible()).should.be.true("Ask for signature is on the page");
+      await card.locator('button[data-action="present"]').click();
+      await card.locator('button[data-action="requestSignature"]:not([disabled])').waitFor();
+      await ask.click();
+      const signature = card.locator('[data-field="signature"]');
+      await until(
+        async () => (await signature.textContent()) === "Signature asked: the till accepted it",
+        "the signature question and the till's answer",
+        STEP_MS,
+      );
+      await card.locator('[data-field="headline"]:has-text("Approved £12.50")').waitFor();
+      (await signature.isVisible()).should.be.true("still shown once approved");
+      (await signature.textContent()).should.equal("Signature asked: the till accepted it");
+      await screenshot(vt, "04b-virtual-terminal-signature-answered");
+      await front(page);
+      await until(async () => /paid/.test(await statusText(page, ids.pay)), "node status 'paid'", STEP_MS);
     });
 
     it("had no script error in the editor or the virtual terminal page", function () {
@@ -1286,6 +1307,248 @@ describe("editor in a real browser", function () {
         async () => (await sale.getAttribute("data-status")) === "CAPTURED" && !(await term.locator(".pac-sb-step").textContent()),
       );
       await screenshot(page, "09-dojo-sidebar-live");
+    });
+
+    it("had no script error in the editor", function () {
+      errors.should.eql([]);
+    });
+  });
+
+  describe("the Dojo sidebar's payments, terminals and title", function () {
+    // The test's own simulator (manual: sales wait for the test's sim.act), GetPayment unanswered so
+    // that a payment left open in the journal before the start stays of unknown outcome.
+    this.bail(true);
+    const TAB = "5b5b5b5b5b5b5b5b";
+    const CFG = "5b00000000000001";
+    const PAY = "5b00000000000002";
+    const HTTP = "5b00000000000003";
+    const RESP = "5b00000000000004";
+    const LOST = "lost-0001";
+    const SALE = "7f3e9c2a-51b4-4d0e-9a6f-1c2d3e4f5a6b";
+    const SALE2 = "0c4d5e6f-1a2b-4c3d-8e9f-a0b1c2d3e4f5";
+    // The old cache kept ConnectedTerminals 4 s (and then nothing pushed a re-read): well under it.
+    const AVAILABLE_MS = 1000;
+    let sim;
+    let nr;
+    let context;
+    let page;
+    let section;
+    const errors = [];
+    const lags = {};
+
+    before(async function () {
+      const { PacSimulator } = require("../../dist/simulator");
+      const { Journal } = require("../../dist/engine/journal/journal");
+      sim = await PacSimulator.start({ delays: "zero", manual: true, virtualTerminal: false, faults: { omitResponse: ["GetPayment"] } });
+      nr = await startNodeRed({
+        flows: [
+          { id: TAB, type: "tab", label: "List" },
+          {
+            id: CFG,
+            type: "pac-config",
+            name: "List till",
+            environment: "custom",
+            url: sim.url,
+            eposId: "till-list",
+            softwareHouseId: "shopflow-browser",
+            resellerId: "",
+            requestTimeout: 2,
+          },
+          {
+            id: HTTP,
+            z: TAB,
+            type: "http in",
+            name: "",
+            url: "/sale-list",
+            method: "post",
+            upload: false,
+            swaggerDoc: "",
+            x: 120,
+            y: 100,
+            wires: [[RESP, PAY]],
+          },
+          { id: RESP, z: TAB, type: "http response", name: "", statusCode: "202", headers: {}, x: 380, y: 160, wires: [] },
+          {
+            id: PAY,
+            z: TAB,
+            type: "pac-payment",
+            name: "",
+            server: CFG,
+            terminalId: "SIM00001",
+            currency: "GBP",
+            captureMode: "AUTO",
+            signature: "accept",
+            x: 380,
+            y: 100,
+            wires: [[], [], []],
+          },
+        ],
+        credentials: { [CFG]: { ...sim.credentials } },
+        async prepare(userDir) {
+          // A sale this till started before a crash: open in its journal, its outcome unknown.
+          const identity = { eposId: "till-list", accountName: sim.credentials.accountName, url: sim.url };
+          const j = await Journal.open({ dir: path.join(userDir, "dojo-pac-journal"), identity });
+          await j.write({ t: "start", ts: Date.now(), id: LOST, kind: "payment", terminalId: "SIM00002", amount: 999, currency: "GBP" }, false);
+          await j.close();
+        },
+      });
+      await until(() => sim.connections().includes("till-list"), "the till connected to the simulator", STEP_MS);
+      context = await browser.newContext({ viewport: VIEWPORT });
+      context.setDefaultTimeout(STEP_MS);
+      await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: nr.url.replace(/\/$/, "") });
+      page = await context.newPage();
+      watchPage(page, errors);
+      await page.goto(nr.url);
+      await page.locator(`#red-ui-workspace-chart g[id="${PAY}"]`).waitFor({ timeout: 30000 });
+      section = page.locator(`.pac-sb section[data-config="${CFG}"]`);
+    });
+
+    afterEach(async function () {
+      if (this.currentTest.state === "failed" && page) {
+        await screenshot(page, "failure-sidebar-list").catch(() => undefined);
+        console.log(nr.log().split("\n").slice(-30).join("\n"));
+      }
+    });
+
+    after(async function () {
+      console.log("      terminal available after the sale (ms):", JSON.stringify(lags));
+      if (context) await context.close();
+      if (nr) await nr.stop();
+      if (sim) await sim.stop();
+    });
+
+    async function sale(amount, paymentId) {
+      const res = await fetch(`${nr.url}sale-list`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ amount, paymentId }),
+      });
+      res.status.should.equal(202);
+      await res.arrayBuffer();
+    }
+
+    const row = (id) => section.locator(`.pac-sb-payments li[data-payment="${id}"]`);
+    const terminalStatus = async (id) => ((await section.locator(`tr[data-terminal="${id}"] td`).first().textContent()) || "").trim();
+
+    it("offers Ask Dojo only for a payment whose outcome is unknown, not for a running or a paid one", async function () {
+      await showSidebarTab(page, "dojo-pac");
+      await section.waitFor();
+      await until(async () => (await section.locator(".pac-sb-state-text").getAttribute("data-state")) === "open", "sidebar: connected", STEP_MS);
+      const lost = row(LOST);
+      await until(
+        async () => (await lost.count()) === 1 && (await lost.getAttribute("data-status")) === "OUTCOME_UNKNOWN",
+        "sidebar: the lost sale, outcome unknown",
+        STEP_MS,
+      );
+      (await lost.locator("button.pac-sb-query").count()).should.equal(1, "an unknown outcome can be asked about");
+
+      await sale(1250, SALE);
+      const running = row(SALE);
+      await until(
+        async () => (await running.count()) === 1 && (await running.getAttribute("data-status")) === "IN_PROGRESS",
+        "sidebar: the sale running",
+        STEP_MS,
+      );
+      await until(async () => /present card/.test(await section.locator('tr[data-terminal="SIM00001"]').textContent()), "sidebar: present card", STEP_MS);
+      (await running.locator("button.pac-sb-query").count()).should.equal(0, "a running sale shows its steps live: nothing to ask");
+      await sim.act("SIM00001", "present");
+      await sim.act("SIM00001", "approve");
+      await until(async () => (await running.getAttribute("data-status")) === "CAPTURED", "sidebar: the sale paid", STEP_MS);
+      (await running.locator("button.pac-sb-query").count()).should.equal(0, "a paid sale has its answer");
+      (await lost.locator("button.pac-sb-query").count()).should.equal(1);
+
+      // Asked with the keyboard: GetPayment goes unanswered here, so Dojo "could not tell" (after
+      // the 2 s timeout); the re-renders meanwhile keep the focus on the button.
+      const ask = lost.locator("button.pac-sb-query");
+      (await ask.getAttribute("aria-label")).should.equal(`Ask Dojo for the status of payment ${LOST} (GetPayment)`);
+      await ask.focus();
+      await page.keyboard.press("Enter");
+      await until(
+        async () =>
+          /Dojo (says|could not tell)/.test(
+            (await lost
+              .locator(".pac-sb-answer")
+              .textContent()
+              .catch(() => "")) || "",
+          ),
+        "the answer under the lost sale",
+        STEP_MS,
+      );
+      (await page.evaluate(() => document.activeElement && document.activeElement.getAttribute("data-pac-key"))).should.equal(`query:${CFG}/${LOST}`);
+      await screenshot(page, "10-dojo-sidebar-ask-only-unknown");
+    });
+
+    it("shows the terminal available within a second of the sale's end (not busy for the cache's 4 s)", async function () {
+      await sale(1250, SALE2);
+      await until(async () => /present card/.test(await section.locator('tr[data-terminal="SIM00001"]').textContent()), "sidebar: present card", STEP_MS);
+      await until(async () => (await terminalStatus("SIM00001")) === "busy", "sidebar: SIM00001 busy during the sale", STEP_MS);
+      await sim.act("SIM00001", "present");
+      const t = Date.now();
+      await sim.act("SIM00001", "approve");
+      await until(async () => (await row(SALE2).getAttribute("data-status")) === "CAPTURED", "sidebar: the second sale paid", STEP_MS);
+      await until(
+        async () => (await terminalStatus("SIM00001")) === "available",
+        `sidebar: SIM00001 available within ${AVAILABLE_MS} ms of the sale's end`,
+        AVAILABLE_MS,
+        10,
+      );
+      lags.available = Date.now() - t;
+    });
+
+    it("shows each payment's time, a short id with the whole id on hover, and copies the whole id", async function () {
+      const paid = row(SALE);
+      const time = paid.locator("time.pac-sb-time");
+      (await time.textContent()).should.match(/^\d\d:\d\d:\d\d$/);
+      // The local time of its last change: within a minute of the page's clock.
+      const off = await time.evaluate((el) => {
+        const [h, m, s] = el.textContent.split(":").map(Number);
+        const now = new Date();
+        const at = new Date(now.getFullYear(), now.getMonth(), now.getDate(), h, m, s);
+        return Math.abs(now.getTime() - at.getTime()) / 1000 + Math.abs(Date.parse(el.getAttribute("datetime")) - at.getTime()) / 1000;
+      });
+      off.should.be.below(60);
+      const id = paid.locator(".pac-sb-pay-id");
+      (await id.textContent()).should.equal("7f3e9c2a…");
+      (await id.getAttribute("title")).should.equal(SALE);
+      (await row(LOST).locator(".pac-sb-pay-id").textContent()).should.equal(LOST, "a short id stays whole");
+      const copy = paid.locator("button.pac-sb-copy");
+      (await copy.getAttribute("aria-label")).should.equal(`Copy payment id ${SALE}`);
+      await copy.click();
+      await until(async () => (await page.evaluate(() => navigator.clipboard.readText())) === SALE, "the whole id on the clipboard", STEP_MS);
+      await screenshot(page, "11-dojo-sidebar-time-short-id");
+    });
+
+    it("titles the tab the same on the tab, in the tabs' menu and in the View menu", async function () {
+      const titles = await page.evaluate(() => {
+        const text = (sel) => {
+          const el = document.querySelector(sel);
+          return el ? el.textContent.replace(/\s+/g, " ").trim() : null;
+        };
+        return { tab: text("#red-ui-tab-dojo-pac .red-ui-tab-label"), view: text("#menu-item-view-menu-dojo-pac") };
+      });
+      const caret = page.locator("#red-ui-sidebar a.red-ui-tab-link-button-menu");
+      await caret.click();
+      const option = page.locator("#red-ui-tabs-menu-option-dojo-pac");
+      await option.waitFor();
+      titles.menu = ((await option.textContent()) || "").replace(/\s+/g, " ").trim();
+      await page.keyboard.press("Escape");
+      await page.mouse.click(700, 500);
+      titles.should.eql({ tab: "Dojo", view: "Dojo", menu: "Dojo" });
+    });
+
+    it("links the connection dialog to the Dojo sidebar", async function () {
+      await showSidebarTab(page, "debug");
+      await page.locator(`#red-ui-workspace-chart g[id="${PAY}"]`).dblclick();
+      await page.locator("#node-input-btn-server-edit").click();
+      const link = page.locator("#pac-config-sidebar-link");
+      await link.waitFor({ state: "visible" });
+      (await link.textContent()).trim().should.equal("Show in the Dojo sidebar");
+      await screenshot(page, "12-config-dialog-sidebar-link");
+      await link.click();
+      await until(() => page.locator("#red-ui-tab-dojo-pac").evaluate((e) => e.classList.contains("active")), "the Dojo tab shown", STEP_MS);
+      await section.locator("h3").waitFor({ state: "visible" });
+      await closeTray(page, "#node-config-dialog-cancel");
+      await closeTray(page, "#node-dialog-cancel");
     });
 
     it("had no script error in the editor", function () {
