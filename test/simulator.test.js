@@ -255,6 +255,9 @@ describe("PAC simulator", function () {
               "status",
               "attemptedAt",
               "card",
+              "transactionNumber",
+              "transactionTime",
+              "receiptLines",
               ...(ok ? ["authCode"] : []),
             ].sort(),
           );

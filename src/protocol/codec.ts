@@ -5,6 +5,7 @@
 import { basicToken } from "../common/basic-token";
 import { isPlainObject } from "../common/json";
 import { FIELD, SCHEMA, pickFields, isKnownMethod } from "./schema";
+import { readReceiptCard, readReceiptRecordFields } from "./receipt";
 import type { CardInfo, PaymentState, RecordParams, SignatureVerificationParams, TerminalInfo, TerminalNotificationParams } from "./schema";
 import type { ErrorName, MethodName, CaptureMode } from "./wire";
 import { AUTH_SCHEME, ERRORS_UNDER_RESULT, ERROR_CODE, ERROR_MESSAGE, JSONRPC_VERSION, errorName, DEFAULT_SIGNATURE_TIMEOUT_S } from "./wire";
@@ -193,7 +194,7 @@ export function readSignatureRequest(p: JsonObject): SignatureVerificationParams
 
 function readCard(v: unknown): CardInfo | undefined {
   if (!isPlainObject(v)) return undefined;
-  return { scheme: str(v.scheme), last4: str(v.last4) };
+  return { scheme: str(v.scheme), last4: str(v.last4), ...readReceiptCard(v) };
 }
 
 export function readRecord(p: JsonObject): RecordParams & { raw: JsonObject } {
@@ -210,6 +211,7 @@ export function readRecord(p: JsonObject): RecordParams & { raw: JsonObject } {
     attemptedAt: str(p[FIELD.attemptedAt]),
     authCode: str(p[FIELD.authCode]),
     card: readCard(p[FIELD.card]),
+    ...readReceiptRecordFields(p),
     raw: passThrough(p),
   };
 }

@@ -2,3 +2,4 @@
 export * from "./wire";
 export * from "./schema";
 export * from "./codec";
+export * from "./receipt";

@@ -5,6 +5,8 @@
  */
 import type { CaptureMode, MethodName, NotificationValue, PaymentStatus, TerminalStatus } from "./wire";
 import { METHOD } from "./wire";
+import { RECEIPT_RECORD_FIELDS } from "./receipt";
+import type { ReceiptCardFields, ReceiptRecordFields } from "./receipt";
 
 // ---- field names --------------------------------------------------------------------------
 
@@ -117,11 +119,11 @@ export interface SignatureAnswer {
   paymentId: string;
   accepted: boolean;
 }
-export interface CardInfo {
+export interface CardInfo extends ReceiptCardFields {
   scheme?: string;
   last4?: string;
 }
-export interface RecordParams {
+export interface RecordParams extends ReceiptRecordFields {
   paymentId: string;
   terminalId: string;
   captureMode?: CaptureMode;
@@ -179,6 +181,7 @@ const RECORD_FIELDS = [
   F.attemptedAt,
   F.authCode,
   F.card,
+  ...RECEIPT_RECORD_FIELDS, // §7a [D]
 ] as const;
 
 export const SCHEMA: Readonly<Record<MethodName, FieldList>> = {

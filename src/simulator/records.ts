@@ -5,6 +5,7 @@
  */
 import { ERROR_CODE, SUCCESS_STATUSES, encodeRequest } from "../protocol";
 import type { RecordParams, METHOD } from "../protocol";
+import { acquirerReceipt } from "./acquirer-receipt";
 import type { SimulatorFaults } from "./faults";
 import type { OutboundRequests, Reply } from "./outbound";
 import { noop } from "./timers";
@@ -54,6 +55,17 @@ export function recordOf(p: SimPayment): RecordParams {
     attemptedAt: p.attemptedAt,
     ...(successful && p.authCode ? { authCode: p.authCode } : {}),
     ...(p.card ? { card: { ...p.card } } : {}),
+    ...receiptFields(p),
+  };
+}
+
+/** §7a: what the terminal adds for a receipt (all optional on the wire). */
+function receiptFields(p: SimPayment): Pick<RecordParams, "transactionNumber" | "transactionTime" | "receiptLines"> {
+  const lines = acquirerReceipt(p);
+  return {
+    ...(p.transactionNumber ? { transactionNumber: p.transactionNumber } : {}),
+    ...(p.transactionTime ? { transactionTime: p.transactionTime } : {}),
+    ...(lines ? { receiptLines: lines } : {}),
   };
 }
 

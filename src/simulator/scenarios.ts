@@ -49,10 +49,10 @@ export function scenarioFor(baseAmount: number): Scenario {
  */
 export const TERMINAL_MAX_AMOUNT = 9_999_999;
 
-/** The cards the virtual customer uses (test card numbers' last digits). */
+/** The cards the virtual customer uses (test card numbers' last digits; the schemes' real EMV AIDs). */
 export const TEST_CARDS: Readonly<Record<"contactless" | "chip", CardInfo>> = {
-  contactless: { scheme: "VISA", last4: "0119" },
-  chip: { scheme: "MASTERCARD", last4: "4444" },
+  contactless: { scheme: "VISA", last4: "0119", applicationId: "A0000000031010", applicationLabel: "VISA DEBIT", expiry: "12/29" },
+  chip: { scheme: "MASTERCARD", last4: "4444", applicationId: "A0000000041010", applicationLabel: "MASTERCARD", expiry: "08/28" },
 };
 
 export function newAuthCode(): string {

@@ -4,7 +4,7 @@
  * of an action is sent synchronously, so the step and `lastNotification` always change together
  * (CancelPayment's precondition depends on that).
  */
-import { CAPTURE_MODE, NOTIFICATION, PAYMENT_STATUS, TERMINAL_STATUS } from "../protocol";
+import { CAPTURE_MODE, ENTRY_MODE, NOTIFICATION, PAYMENT_STATUS, TERMINAL_STATUS, VERIFICATION } from "../protocol";
 import type { NotificationValue, TerminalStatus } from "../protocol";
 import { SCENARIOS, TERMINAL_MAX_AMOUNT, TEST_CARDS, newAuthCode } from "./scenarios";
 import type { Scenario } from "./scenarios";
@@ -65,6 +65,8 @@ export class VirtualTerminal {
   private last?: SimPayment;
   private scenario: Scenario = SCENARIOS.approve;
   private cardInserted = false;
+  /** The terminal's transaction sequence number (§7a transactionNumber). */
+  private sequence = 0;
   /** Bumped at every step change: a scheduled automatic action only runs if it is still current. */
   private driveToken = 0;
   private cancelTimeout: Cancel = noop;
@@ -197,17 +199,19 @@ export class VirtualTerminal {
     this.hold();
     switch (action) {
       case "present":
-        p.card = TEST_CARDS.contactless;
+        // UK contactless below the limit: no cardholder verification.
+        p.card = { ...TEST_CARDS.contactless, entryMode: ENTRY_MODE.CONTACTLESS, verification: VERIFICATION.NONE };
         this.emit(p, NOTIFICATION.PLEASE_WAIT);
         return this.wait("authorising");
       case "insert":
-        p.card = TEST_CARDS.chip;
+        p.card = { ...TEST_CARDS.chip, entryMode: ENTRY_MODE.ICC_CHIP, verification: VERIFICATION.UNKNOWN };
         this.cardInserted = true;
         this.emit(p, NOTIFICATION.INSERT_CARD);
         await this.host.pace();
         this.emit(p, NOTIFICATION.PIN_ENTRY);
         return this.wait("pinEntry");
       case "enterPin":
+        if (p.card) p.card = { ...p.card, verification: VERIFICATION.PIN };
         this.emit(p, NOTIFICATION.PLEASE_WAIT);
         return this.wait("authorising");
       case "approve":
@@ -227,6 +231,7 @@ export class VirtualTerminal {
     // Kept on the payment: a till that answers at once leaves the "signature" step within
     // milliseconds, and the screen must still say that it was asked and what the answer was.
     p.signature = "asked";
+    if (p.card) p.card = { ...p.card, verification: VERIFICATION.SIGNATURE };
     this.emit(p, NOTIFICATION.SIGNATURE_VERIFICATION);
     this.stepNow = "signature";
     this.host.changed(this);
@@ -272,6 +277,8 @@ export class VirtualTerminal {
   }
 
   private finish(p: SimPayment): void {
+    p.transactionNumber = String(++this.sequence).padStart(6, "0");
+    p.transactionTime = new Date().toISOString();
     this.emit(p, NOTIFICATION.TRANSACTION_FINISHED);
     this.last = p;
     this.current = undefined;

@@ -190,4 +190,7 @@ export interface SimPayment {
   card?: CardInfo;
   /** The signature question, once the terminal asked it. */
   signature?: SimSignatureState;
+  /** §7a: the terminal's sequence number and when it finished (set when the transaction ends). */
+  transactionNumber?: string;
+  transactionTime?: string;
 }
