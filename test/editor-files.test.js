@@ -72,6 +72,34 @@ const CONTRACT = {
     inputs: 1,
     outputs: 1,
   },
+  "pac-receipt": {
+    // Needs no connection: it prints from the msg alone.
+    noServer: true,
+    defaults: ["name", "format", "width", "codePage", "copies", "unsuccessful", "kind", "shopName", "shopAddress", "vatNumber", "thankYou"],
+    values: {
+      name: "",
+      format: "escpos",
+      width: "42",
+      codePage: "cp858",
+      copies: "both",
+      unsuccessful: "print",
+      kind: "auto",
+      shopName: "",
+      shopAddress: "",
+      vatNumber: "",
+      thankYou: "",
+    },
+    selects: {
+      format: ["escpos", "text", "html", "svg"],
+      width: ["32", "42", "48"],
+      codePage: ["cp858", "cp1252"],
+      copies: ["both", "customer", "merchant"],
+      unsuccessful: ["print", "none"],
+      kind: ["auto", "payment", "refund"],
+    },
+    inputs: 1,
+    outputs: 1,
+  },
 };
 
 /** Node types of Node-RED's own palette that the examples may use. */
@@ -97,6 +125,7 @@ const CORE_TYPES = new Set([
   "json",
   "http in",
   "http response",
+  "tcp out",
   "http request",
   "split",
   "join",
@@ -454,7 +483,7 @@ describe("editor files", function () {
           def.category.should.equal("Dojo");
           def.inputs.should.equal(contract.inputs);
           def.outputs.should.equal(contract.outputs);
-          should(plain(def.defaults.server)).eql({ value: "", type: "pac-config", required: true });
+          if (!contract.noServer) should(plain(def.defaults.server)).eql({ value: "", type: "pac-config", required: true });
         }
         if (def.defaults.terminalId) {
           should(!def.defaults.terminalId.required).be.true("terminalId is not required: the msg can supply it");
@@ -921,7 +950,7 @@ describe("editor files", function () {
           cfg.requestTimeout.should.equal(30);
           cfg.should.not.have.property("credentials");
           should.not.exist(cfg.z);
-          const users = flow.filter((n) => n.type.startsWith("pac-") && n.type !== "pac-config");
+          const users = flow.filter((n) => n.type.startsWith("pac-") && n.type !== "pac-config" && n.type !== "pac-receipt");
           users.length.should.be.above(0);
           for (const n of users) {
             n.server.should.equal(cfg.id, n.id + " uses another connection");
