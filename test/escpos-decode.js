@@ -23,7 +23,8 @@ function decodeByte(b, page) {
  * @returns {{ inits: number, cuts: number, lines: string[], text: string, bold: string[], big: string[], pages: number[], copies: string[] }}
  */
 function decodeEscpos(buf) {
-  const out = { inits: 0, cuts: 0, lines: [], bold: [], big: [], pages: [], copies: [] };
+  /** @type {{ inits: number, cuts: number, lines: string[], text: string, bold: string[], big: string[], pages: number[], copies: string[] }} */
+  const out = { inits: 0, cuts: 0, lines: [], text: "", bold: [], big: [], pages: [], copies: [] };
   let line = "";
   let page = 0;
   let bold = false;

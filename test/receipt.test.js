@@ -62,7 +62,9 @@ function result(extra = {}, record = {}) {
     ...extra,
   };
 }
-const text = (payload, o) => makeReceipt(payload, opts(o)).payload;
+/** The printed result (typed loosely: a test reads what it expects). @returns {any} */
+const mk = (payload, o) => makeReceipt(payload, opts(o));
+const text = (payload, o) => mk(payload, o).payload;
 
 describe("receipt: every line type of the acquirer's receiptLines", function () {
   const withLines = result({}, { receiptLines: { CUSTOMER: ALL_TYPES, MERCHANT: [{ type: "TEXT", value: "MERCHANT ONLY LINE" }] } });
@@ -79,7 +81,7 @@ describe("receipt: every line type of the acquirer's receiptLines", function () 
     t.should.containEql('markup | { } ~ _ " ` ^ \\ - = *');
     t.should.containEql("TOTAL           £12.50");
     t.should.not.containEql("MERCHANT ONLY LINE");
-    const r = makeReceipt(withLines, opts({}));
+    const r = mk(withLines, {});
     r.receipt.copies[0].acquirer.should.be.true();
   });
 
@@ -163,7 +165,7 @@ describe("receipt: composed from the fields present", function () {
     const t = text(bare, {});
     t.should.containEql("£5.00").and.containEql("APPROVED");
     for (const absent of ["AID", "****", "Auth code", "Terminal", "Transaction", "UTC", "VISA", "verification", "Expiry"]) t.should.not.containEql(absent);
-    makeReceipt(bare, opts({})).receipt.source.should.not.have.properties("card", "authCode", "transactionNumber");
+    mk(bare, {}).receipt.source.should.not.have.properties("card", "authCode", "transactionNumber");
   });
 
   it("unknown entry mode and verification values are printed as sent; UNKNOWN is left out", () => {
@@ -204,24 +206,26 @@ describe("receipt: copies, outcomes, widths, currencies", function () {
     d.cuts.should.equal(2);
     d.copies[0].should.containEql("MERCHANT COPY");
     d.copies[1].should.containEql("CUSTOMER COPY");
-    makeReceipt(result(), opts({ copies: "both" }))
+    mk(result(), { copies: "both" })
       .receipt.copies.map((c) => c.copy)
       .should.eql(["MERCHANT", "CUSTOMER"]);
   });
 
-  for (const [status, box, extra] of [
+  /** @type {[string, string, {notCreated?: boolean}][]} */
+  const outcomes = [
     ["DECLINED", "D E C L I N E D", {}],
     ["CANCELLED", "C A N C E L L E D", {}],
     ["REVERSED", "C A N C E L L E D", {}],
     ["FAILED", "N O T   C O M P L E T E D", {}],
     ["CAPTURED", "N O T   C O M P L E T E D", { notCreated: true }],
-  ]) {
+  ];
+  for (const [status, box, extra] of outcomes) {
     it(`${status}${extra.notCreated ? " (never created)" : ""}: the slip with its box, no auth code, nothing taken; or no slip by setting`, () => {
       const p = result(extra, { status, paymentSuccessful: false, authCode: undefined });
       const t = text(p, {});
       t.should.containEql(box).and.containEql("No money has been taken");
       t.should.not.containEql("APPROVED").and.not.containEql("Auth code");
-      const none = makeReceipt(p, opts({ unsuccessful: false }));
+      const none = mk(p, { unsuccessful: false });
       none.printed.should.be.false();
     });
   }
@@ -239,11 +243,13 @@ describe("receipt: copies, outcomes, widths, currencies", function () {
     });
   }
 
-  for (const [currency, amount, shown, bytes] of [
+  /** @type {[string, number, string, number[]][]} */
+  const currencies = [
     ["GBP", 1250, "£12.50", [0x9c]],
     ["EUR", 1250, "€12.50", [0xd5]],
     ["JPY", 1250, "¥1,250", [0xbe]],
-  ]) {
+  ];
+  for (const [currency, amount, shown, bytes] of currencies) {
     it(`${currency}: ${amount} minor units print as ${shown}, in the printer's code page`, () => {
       const p = result({}, { currency, baseAmount: amount });
       text(p, {}).should.containEql(shown);
@@ -262,11 +268,11 @@ describe("receipt: copies, outcomes, widths, currencies", function () {
     const lines = Array.from({ length: 500 }, (_, i) => ({ type: i % 7 === 0 ? "LINE_SEPARATOR_SINGLE" : "TEXT", value: `line ${i}` }));
     const p = result({}, { receiptLines: { CUSTOMER: lines } });
     const started = Date.now();
-    const r = makeReceipt(p, opts({ shop: SHOP }));
+    const r = mk(p, { shop: SHOP });
     r.receipt.copies[0].lines.length.should.be.belowOrEqual(MAX_SLIP_LINES);
     r.payload.should.match(/more lines not printed/);
     r.payload.split("\n").length.should.be.below(MAX_SLIP_LINES * 2);
-    const d = decodeEscpos(makeReceipt(p, opts({ format: "escpos" })).payload);
+    const d = decodeEscpos(mk(p, { format: "escpos" }).payload);
     d.cuts.should.equal(1);
     (Date.now() - started).should.be.below(5000);
   });
@@ -309,7 +315,7 @@ describe("receipt: inputs", function () {
     for (const [payload, re] of bad) {
       let e;
       try {
-        makeReceipt(payload, opts({}));
+        mk(payload, {});
       } catch (err) {
         e = err;
       }
