@@ -27,35 +27,42 @@ function esc(s: string): string {
   return clean.replace(/^ +/, (m) => "~".repeat(m.length)).replace(/ +$/, "");
 }
 
-function styled(s: string, l: { bold?: boolean; tall?: boolean; wide?: boolean }): string {
-  const scale = l.tall && l.wide ? "^^^" : l.tall ? "^^" : l.wide ? "^" : "";
+/** Character sizes, for paper; plain text (a log, a chat message) reads better without them: "S A L E". */
+interface Markup {
+  width: number;
+  scaled: boolean;
+}
+
+function styled(s: string, l: { bold?: boolean; tall?: boolean; wide?: boolean }, m: Markup): string {
+  const scale = !m.scaled ? "" : l.tall && l.wide ? "^^^" : l.tall ? "^^" : l.wide ? "^" : "";
   const bold = l.bold ? '"' : "";
   return `${scale}${bold}${esc(s)}${bold}${scale}`;
 }
 
-function lineMarkup(l: SlipLine, width: number): string[] {
+function lineMarkup(l: SlipLine, m: Markup): string[] {
   switch (l.t) {
     case "text": {
-      const body = styled(l.text, l);
+      const body = styled(l.text, l, m);
       if (body === "") return ["|~ |"];
       return [l.align === "center" ? `| ${body} |` : l.align === "right" ? `| ${body}|` : `|${body} |`];
     }
     case "pair":
-      return [`|${styled(l.left, l)} | ${styled(l.right, l)}|`];
+      return [`|${styled(l.left, l, m)} | ${styled(l.right, l, m)}|`];
     case "rule":
-      return l.double ? [`|${"\\=".repeat(width)} |`] : ["-"];
+      return l.double ? [`|${"\\=".repeat(m.width)} |`] : ["-"];
     case "blank":
       return ["|~ |"];
     case "feed":
       return ["|~ |", "|~ |", "|~ |"];
     case "box":
-      return ["{b:line}", `| ^"${esc(l.text)}" |`, "{b:space}"];
+      return ["{b:line}", `| ${m.scaled ? "^" : ""}"${esc(l.text)}" |`, "{b:space}"];
   }
 }
 
 /** One receiptline document per slip; "=" between slips cuts the paper (and the last cut ends the job). */
-export function toReceiptline(slips: readonly Slip[], width: number): string {
-  return slips.map((s) => s.lines.flatMap((l) => lineMarkup(l, width)).join("\n")).join("\n=\n");
+export function toReceiptline(slips: readonly Slip[], width: number, scaled = true): string {
+  const m: Markup = { width, scaled };
+  return slips.map((s) => s.lines.flatMap((l) => lineMarkup(l, m)).join("\n")).join("\n=\n");
 }
 
 export function renderEscpos(slips: readonly Slip[], o: RenderOptions): Buffer {
@@ -66,7 +73,7 @@ export function renderEscpos(slips: readonly Slip[], o: RenderOptions): Buffer {
 export function renderText(slips: readonly Slip[], o: RenderOptions): string {
   return slips
     .map((s) =>
-      transform(toReceiptline([s], o.width), { cpl: o.width, encoding: o.codePage, command: "text" })
+      transform(toReceiptline([s], o.width, false), { cpl: o.width, encoding: o.codePage, command: "text" })
         .split("\n")
         .map((line) => line.trimEnd())
         .join("\n")
