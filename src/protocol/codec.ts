@@ -9,6 +9,7 @@ import { readReceiptCard, readReceiptRecordFields } from "./receipt";
 import type { CardInfo, PaymentState, RecordParams, SignatureVerificationParams, TerminalInfo, TerminalNotificationParams } from "./schema";
 import type { ErrorName, MethodName, CaptureMode } from "./wire";
 import { AUTH_SCHEME, ERRORS_UNDER_RESULT, ERROR_CODE, ERROR_MESSAGE, JSONRPC_VERSION, errorName, DEFAULT_SIGNATURE_TIMEOUT_S } from "./wire";
+import { aliasedField, errorNameOfAlias, withCanonicalNames } from "./aliases";
 
 export type RpcId = number | string;
 export type JsonObject = Record<string, unknown>;
@@ -20,6 +21,8 @@ export interface RpcErrorInfo {
   /** The symbolic name when the code is one the contract lists. */
   name?: ErrorName;
   message: string;
+  /** The number on the wire when it was an alias (ERROR_CODE_ALIASES) of `code`. */
+  wireCode?: number;
   /** Text for staff (Dojo's `data.userMessage`), not for program logic. */
   userMessage?: string;
   data?: JsonObject;
@@ -117,10 +120,14 @@ function readError(raw: unknown): RpcErrorInfo {
       : typeof raw[FIELD.userMessage] === "string"
         ? (raw[FIELD.userMessage] as string)
         : undefined;
-  const finiteCode = Number.isFinite(code) ? code : ERROR_CODE.INTERNAL_ERROR;
+  const wireCode = Number.isFinite(code) ? code : ERROR_CODE.INTERNAL_ERROR;
+  // A number listed in ERROR_CODE_ALIASES reads as the contract's code, so callers compare one number.
+  const aliasOf = errorNameOfAlias(wireCode);
+  const finiteCode = aliasOf ? ERROR_CODE[aliasOf] : wireCode;
   return {
     code: finiteCode,
     name: errorName(finiteCode),
+    ...(aliasOf ? { wireCode } : {}),
     message: messageText(raw.message),
     userMessage,
     data,
@@ -161,7 +168,7 @@ function num(v: unknown): number | undefined {
 
 /** `terminalId`, or `tid` (accepted temporarily by Dojo). */
 export function readTerminalId(o: JsonObject): string | undefined {
-  return str(o[FIELD.terminalId]) ?? str(o[FIELD.tid]);
+  return str(aliasedField(o, FIELD.terminalId));
 }
 
 /** The object without keys that could pollute prototypes when spread into another (a copy only if it has one). */
@@ -172,32 +179,36 @@ export function passThrough(o: JsonObject): JsonObject {
   return out;
 }
 
-export function readNotification(p: JsonObject): TerminalNotificationParams & { raw: JsonObject } {
+export function readNotification(rawP: JsonObject): TerminalNotificationParams & { raw: JsonObject } {
+  const p = withCanonicalNames(rawP);
   return {
     paymentId: str(p[FIELD.paymentId]) ?? "",
     terminalId: readTerminalId(p) ?? "",
     notificationValue: str(p[FIELD.notificationValue]) ?? "",
-    raw: passThrough(p),
+    raw: passThrough(rawP),
   };
 }
 
-export function readSignatureRequest(p: JsonObject): SignatureVerificationParams & { raw: JsonObject } {
+export function readSignatureRequest(rawP: JsonObject): SignatureVerificationParams & { raw: JsonObject } {
+  const p = withCanonicalNames(rawP);
   const lines = Array.isArray(p[FIELD.receiptLines]) ? (p[FIELD.receiptLines] as unknown[]).map(String) : [];
   return {
     paymentId: str(p[FIELD.paymentId]) ?? "",
     terminalId: readTerminalId(p) ?? "",
     timeout: num(p[FIELD.timeout]) ?? DEFAULT_SIGNATURE_TIMEOUT_S,
     receiptLines: lines,
-    raw: passThrough(p),
+    raw: passThrough(rawP),
   };
 }
 
-function readCard(v: unknown): CardInfo | undefined {
-  if (!isPlainObject(v)) return undefined;
+function readCard(raw: unknown): CardInfo | undefined {
+  if (!isPlainObject(raw)) return undefined;
+  const v = withCanonicalNames(raw);
   return { scheme: str(v.scheme), last4: str(v.last4), ...readReceiptCard(v) };
 }
 
-export function readRecord(p: JsonObject): RecordParams & { raw: JsonObject } {
+export function readRecord(rawP: JsonObject): RecordParams & { raw: JsonObject } {
+  const p = withCanonicalNames(rawP);
   return {
     paymentId: str(p[FIELD.paymentId]) ?? "",
     terminalId: readTerminalId(p) ?? "",
@@ -212,11 +223,12 @@ export function readRecord(p: JsonObject): RecordParams & { raw: JsonObject } {
     authCode: str(p[FIELD.authCode]),
     card: readCard(p[FIELD.card]),
     ...readReceiptRecordFields(p),
-    raw: passThrough(p),
+    raw: passThrough(rawP),
   };
 }
 
-export function readPaymentState(r: JsonObject): PaymentState & { raw: JsonObject } {
+export function readPaymentState(rawR: JsonObject): PaymentState & { raw: JsonObject } {
+  const r = withCanonicalNames(rawR);
   return {
     paymentId: str(r[FIELD.paymentId]) ?? "",
     terminalId: readTerminalId(r) ?? "",
@@ -227,26 +239,29 @@ export function readPaymentState(r: JsonObject): PaymentState & { raw: JsonObjec
     capturedAmount: num(r[FIELD.capturedAmount]),
     currency: str(r[FIELD.currency]),
     lastNotification: str(r[FIELD.lastNotification]),
-    raw: passThrough(r),
+    raw: passThrough(rawR),
   };
 }
 
-export function readTerminalInfo(r: JsonObject): TerminalInfo {
+export function readTerminalInfo(rawR: JsonObject): TerminalInfo {
+  const r = withCanonicalNames(rawR);
   const id = readTerminalId(r) ?? "";
   const tid = str(r[FIELD.tid]);
   return { terminalId: id, ...(tid !== undefined ? { tid } : {}), status: str(r[FIELD.status]) ?? "" };
 }
 
 export function readTerminals(r: JsonObject): TerminalInfo[] {
-  const list = r[FIELD.terminals];
+  const list = aliasedField(r, FIELD.terminals);
   return Array.isArray(list) ? list.filter(isPlainObject).map(readTerminalInfo) : [];
 }
 
-export function readAmountResult(r: JsonObject): { paymentId: string; baseAmount?: number } {
+export function readAmountResult(rawR: JsonObject): { paymentId: string; baseAmount?: number } {
+  const r = withCanonicalNames(rawR);
   return { paymentId: str(r[FIELD.paymentId]) ?? "", baseAmount: num(r[FIELD.baseAmount]) };
 }
 
-export function readPaymentId(r: JsonObject): string | undefined {
+export function readPaymentId(rawR: JsonObject): string | undefined {
+  const r = withCanonicalNames(rawR);
   return str(r[FIELD.paymentId]);
 }
 

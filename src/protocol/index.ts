@@ -3,3 +3,4 @@ export * from "./wire";
 export * from "./schema";
 export * from "./codec";
 export * from "./receipt";
+export * from "./aliases";
