@@ -2,6 +2,7 @@
 /** dojo-pac-simulator: run the PAC simulator standalone and print how to connect to it. */
 import { isLoopbackHost } from "../common/loopback";
 import { HEADER, basicAuth } from "../protocol";
+import { parseDrift } from "./drift";
 import { PacSimulator } from "./simulator";
 import type { SimulatorOptions } from "./types";
 
@@ -14,6 +15,8 @@ const USAGE = `Usage: dojo-pac-simulator [options]
   --api-key KEY    API key (default: generated)
   --zero-delay     no pauses between terminal steps
   --strict         refuse params the contract does not list
+  --drift LIST     differ from the contract on purpose (to try dojo-pac-check): "all" or a comma
+                   list of renamedFields, errorNumbers, stringIds, unknownNotification, errorsUnderError
   --manual         terminals wait at PRESENT_CARD to be driven by hand
   --no-vt          do not serve the virtual terminal page at http://HOST:PORT/
   --verbose        print every frame in and out
@@ -61,6 +64,13 @@ function parseArgs(argv: readonly string[]): { options: SimulatorOptions; verbos
         break;
       case "--strict":
         options.strict = true;
+        break;
+      case "--drift":
+        try {
+          options.drift = parseDrift(value());
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
         break;
       case "--manual":
         options.manual = true;

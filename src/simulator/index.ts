@@ -1,6 +1,8 @@
 /** The Dojo PAC simulator: the Dojo side of the contract, for tests, demos, benchmarks and the CLI. */
 export { PacSimulator, startSimulator } from "./simulator";
 export { SimulatorFaults } from "./faults";
+export { DRIFT, DRIFT_KINDS, parseDrift } from "./drift";
+export type { SimDriftKind } from "./drift";
 export type { SimFaultConfig } from "./faults";
 export { SimActionError } from "./terminal";
 export { createVirtualTerminalHandler, describeTerminal, formatAmount, VT_ACTIONS } from "./vt";

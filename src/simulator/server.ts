@@ -45,6 +45,8 @@ export interface ServerConfig {
   faults: SimulatorFaults;
   scheduler: Scheduler;
   hooks: ServerHooks;
+  /** Every frame sent (not raw bytes) passes through this: the drift option (see drift.ts). */
+  transform?: (text: string) => string[];
   /** Plain HTTP requests (not upgrades) go here first; `next()` gives the default 404/426 answer. */
   request?: (req: http.IncomingMessage, res: http.ServerResponse, next: (err?: unknown) => void) => void;
 }
@@ -141,8 +143,10 @@ export class PacServer {
 
   send(conn: Connection, text: string): boolean {
     if (conn.ws.readyState !== WebSocket.OPEN) return false;
-    conn.ws.send(text);
-    this.cfg.hooks.sent(conn, text);
+    for (const out of this.cfg.transform ? this.cfg.transform(text) : [text]) {
+      conn.ws.send(out);
+      this.cfg.hooks.sent(conn, out);
+    }
     return true;
   }
 

@@ -3,6 +3,8 @@
  * with the option's name, and the simulator only ever sees valid settings.
  */
 import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_SIGNATURE_TIMEOUT_S } from "../protocol";
+import { parseDrift } from "./drift";
+import type { SimDriftKind } from "./drift";
 import type { SimDelayMode, SimulatorOptions } from "./types";
 
 const DEFAULTS = {
@@ -31,6 +33,8 @@ export interface SimulatorSettings {
   maxFrameBytes: number;
   /** The ws library's own frame limit. */
   maxPayload: number;
+  /** Ways to differ from the contract (empty: none). */
+  drift: ReadonlySet<SimDriftKind>;
 }
 
 function stepMs(delays: SimDelayMode | undefined): number {
@@ -46,7 +50,7 @@ function nonNegative(name: string, v: number | undefined, fallback: number): num
   return v;
 }
 
-/** Throws on the first bad option (in this order: delays, the timeouts, recordRetryMs, port, pingIntervalMs). */
+/** Throws on the first bad option (in this order: delays, the timeouts, recordRetryMs, port, pingIntervalMs, drift). */
 export function simulatorSettings(options: SimulatorOptions): SimulatorSettings {
   return {
     host: options.host ?? DEFAULTS.host,
@@ -59,5 +63,6 @@ export function simulatorSettings(options: SimulatorOptions): SimulatorSettings 
     terminals: options.terminals ?? DEFAULTS.terminals,
     maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
     maxPayload: Math.max(DEFAULTS.maxPayload, (options.maxFrameBytes ?? 0) * 2),
+    drift: new Set(parseDrift(options.drift)),
   };
 }

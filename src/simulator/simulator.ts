@@ -6,6 +6,7 @@ import { EventEmitter } from "events";
 import { FIELD, METHOD, PAC_PATH, encodeRequest } from "../protocol";
 import type { NotificationValue, PaymentState, RecordParams, SignatureVerificationParams, TerminalNotificationParams } from "../protocol";
 import { Dispatcher } from "./dispatcher";
+import { driftFrame } from "./drift";
 import { SimulatorFaults } from "./faults";
 import { Operations, paymentState } from "./operations";
 import { OutboundRequests } from "./outbound";
@@ -129,6 +130,7 @@ export class PacSimulator extends EventEmitter<SimulatorEventMap> implements VtH
       port: settings.port,
       maxPayload: settings.maxPayload,
       pingIntervalMs: settings.pingIntervalMs,
+      ...(settings.drift.size > 0 ? { transform: (text: string) => driftFrame(text, settings.drift) } : {}),
       accounts: this.accountStore,
       faults: this.faults,
       scheduler: this.scheduler,

@@ -1,5 +1,6 @@
 /** Public types of the PAC simulator: options, snapshots, events and counters. */
 import type { CaptureMode, CardInfo, KnownPaymentStatus, NotificationValue, TerminalStatus } from "../protocol";
+import type { SimDriftKind } from "./drift";
 import type { SimFaultConfig } from "./faults";
 
 export interface SimCredentials {
@@ -45,6 +46,11 @@ export interface SimulatorOptions {
   pingIntervalMs?: number;
   /** Frames larger than this are answered with INVALID_REQUEST. Default 1 MiB. */
   maxFrameBytes?: number;
+  /**
+   * Differ from the contract on purpose (to test `dojo-pac-check` and the client's tolerance): a list
+   * of drifts, or "all". See DRIFT_KINDS and DRIFT. Default none.
+   */
+  drift?: readonly SimDriftKind[] | "all";
   /** SimulatorFaults active from the start (see `SimulatorFaults`). */
   faults?: SimFaultConfig;
   /**
