@@ -4,3 +4,4 @@ export * from "./schema";
 export * from "./codec";
 export * from "./receipt";
 export * from "./aliases";
+export * from "./conformance";
