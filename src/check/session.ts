@@ -274,7 +274,7 @@ export class CheckSession {
     }
     if (!isPlainObject(f)) return;
     if (typeof f.method === "string") this.note(compareInbound(f));
-    else if (f.id !== undefined && f.id !== null) this.responses.set(String(f.id), f);
+    else if (typeof f.id === "number" || typeof f.id === "string") this.responses.set(String(f.id), f);
   }
 
   private compareAnswer(method: MethodName, id: number | string | null, expect: Expectation): void {
@@ -295,10 +295,10 @@ export class CheckSession {
         break;
       case "notification":
         if (f.method === METHOD.terminalNotification) {
-          const paymentId = String(guessField(f.params, METHOD.terminalNotification, FIELD.paymentId) ?? "");
+          const paymentId = readPaymentId(f.params) ?? "";
           const value = guessField(f.params, METHOD.terminalNotification, FIELD.notificationValue);
           const list = this.notifications.get(paymentId) ?? [];
-          list.push(typeof value === "string" ? value : String(value));
+          list.push(typeof value === "string" ? value : "");
           this.notifications.set(paymentId, list);
         }
         break;
