@@ -345,3 +345,122 @@ describe("protocol aliases and the drift option", function () {
     e.remoteName.should.equal("PAYMENT_NOT_FOUND");
   });
 });
+
+describe("Check against Dojo (pac-config dialog, admin endpoint pac/check)", function () {
+  this.timeout(30_000);
+  const nodes = require("./nodes-helpers");
+  const { helper } = nodes;
+  let userDir;
+  let sims = [];
+
+  before(function (done) {
+    helper.startServer(done);
+  });
+  after(function (done) {
+    helper.stopServer(done);
+  });
+  beforeEach(() => {
+    userDir = tmpDir("pac-check-admin-");
+    helper.settings({ userDir });
+  });
+  afterEach(async () => {
+    const stopping = sims;
+    sims = [];
+    await nodes.unloadThen(() => Promise.all(stopping.map((s) => s.stop())));
+    await cleanup();
+  });
+
+  async function driftedSim(drift) {
+    const s = await nodes.PacSimulator.start({
+      port: 0,
+      delays: "zero",
+      virtualTerminal: false,
+      pingIntervalMs: 0,
+      recordRetryMs: 150,
+      ...(drift ? { drift } : {}),
+    });
+    sims.push(s);
+    return s;
+  }
+
+  /** A deployed till (epos-id till-1) on the simulator, used by a pac-status node so it connects. */
+  async function deployTill(s) {
+    const cfg = { id: "cfg", type: "pac-config", name: "", environment: "custom", url: s.url, eposId: "till-1", softwareHouseId: "sh", requestTimeout: 5 };
+    const user = { id: "user", type: "pac-status", name: "", server: "cfg", query: "payment", wires: [[]] };
+    await helper.load(nodes.nodeModules, nodes.flowWith(cfg, [user]), { cfg: { ...s.credentials } });
+    await nodes.waitConnected();
+  }
+
+  const post = (url, body) => helper.request().post(url).send(body).set("content-type", "application/json");
+
+  /**
+   * Poll the job, answering "go" to every step that waits for a person; bounded.
+   * @param {string} id @param {string[]} [answers] @returns {Promise<any>}
+   */
+  async function finish(id, answers = []) {
+    let view;
+    await until(
+      async () => {
+        view = (await helper.request().get(`/pac/check/${id}`).expect(200)).body;
+        if (view.state === "waiting") {
+          answers.push(view.prompt.step);
+          await post(`/pac/check/${id}/answer`, { answer: "go" }).expect(200);
+        }
+        return view.state === "done";
+      },
+      "the check to finish",
+      20_000,
+      50,
+    );
+    return view;
+  }
+
+  it("staging-like (custom URL): a person is asked before each terminal step; the report names the drift; the till keeps its connection", async () => {
+    const s = await driftedSim(["errorsUnderError"]);
+    await deployTill(s);
+    const started = await post("/pac/check", {
+      id: "cfg",
+      environment: "custom",
+      url: s.url,
+      eposId: "till-1",
+      softwareHouseId: "sh",
+      requestTimeout: 5,
+      ...s.credentials,
+    }).expect(202);
+    (
+      await post("/pac/check", { id: "cfg", environment: "custom", url: s.url, eposId: "till-1", softwareHouseId: "sh", ...s.credentials }).expect(409)
+    ).body.error.should.equal("busy");
+    const answers = [];
+    const view = await finish(started.body.id, answers);
+    answers.should.eql(["sale", "decline", "cancel", "preauth", "refund", "signature"]);
+    view.deviations.should.equal(3);
+    view.summary.should.equal("3 deviations from the contract.");
+    view.markdown.should.match(/error-location/);
+    JSON.parse(view.json).target.eposId.should.equal("till-1-check");
+    const text = JSON.stringify(view);
+    text.includes(s.credentials.apiKey).should.be.false();
+    text.includes(protocol.basicToken(s.credentials.accountName, s.credentials.apiKey)).should.be.false();
+    // The till was never displaced: the check used its own epos-id.
+    helper.getNode("cfg").pac.client.state.should.equal("open");
+    s.connections().should.eql(["till-1"]);
+  });
+
+  it("the simulator environment runs unattended against a throwaway simulator: no deviation; production is refused", async () => {
+    const started = await post("/pac/check", { id: "x", environment: "simulator", eposId: "till-9", requestTimeout: 5 }).expect(202);
+    const answers = [];
+    const view = await finish(started.body.id, answers);
+    answers.should.eql([]);
+    view.deviations.should.equal(0);
+    view.summary.should.equal("No deviations: every frame matched the contract.");
+    const refused = await post("/pac/check", {
+      id: "y",
+      environment: "production",
+      eposId: "till-9",
+      softwareHouseId: "sh",
+      accountName: "a",
+      apiKey: "k-123456",
+    }).expect(400);
+    refused.body.error.should.equal("production");
+    await helper.request().get("/pac/check/nope").expect(404);
+  });
+});

@@ -88,8 +88,8 @@ function hostOf(url: string): string | undefined {
   }
 }
 
-/** The body of test-connection as ConfigDef + credentials (saved ones filled in). */
-function testInput(RED: AdminNodeAPI, body: Record<string, unknown>): { def: ConfigDef; creds: ConfigCredentials } | TestProblem {
+/** The body of test-connection (and of the check) as ConfigDef + credentials (saved ones filled in). */
+export function testInput(RED: AdminNodeAPI, body: Record<string, unknown>): { def: ConfigDef; creds: ConfigCredentials } | TestProblem {
   const id = str(body.id);
   const def: ConfigDef = {
     id: id || "test-connection",

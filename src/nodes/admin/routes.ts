@@ -11,6 +11,8 @@
  *   POST pac/payment/:configId/:paymentId/query  GetPayment, e.g. for an outcome-unknown payment
  *   ALL  pac/vt/:configId/…                      the virtual terminal page of a `simulator` config
  *                                                (virtual-terminal.ts)
+ *   POST pac/check, GET pac/check/:jobId,        "Check against Dojo": dojo-pac-check run as a job
+ *   POST pac/check/:jobId/answer                 the dialog polls and answers (check.ts)
  *
  * Nothing here logs, stores or returns a secret: every text that leaves is redacted with the
  * credentials it could contain.
@@ -20,6 +22,7 @@ import { ERROR_CODE } from "../../protocol";
 import type { PacConfigNode, RuntimeConnections as Connections } from "../config-runtime";
 import { openPaymentsReport } from "../open-payments";
 import { journalRoot } from "../settings";
+import { CheckJobs, mountCheck } from "./check";
 import { testConnection } from "./connection-test";
 import { configDefs, configNode } from "./deployed";
 import { bodyOf, errorText, permissions, sendError } from "./http";
@@ -34,6 +37,7 @@ export interface AdminState {
   connections: Connections | null;
   readonly terminals: TerminalCache;
   readonly virtualTerminals: VirtualTerminals;
+  readonly checks: CheckJobs;
 }
 
 /**
@@ -52,7 +56,7 @@ export function registerAdminEndpoints(RED: AdminNodeAPI, connections: Connectio
     known.connections = connections;
     return;
   }
-  const state: AdminState = { connections, terminals: new TerminalCache(), virtualTerminals: new VirtualTerminals() };
+  const state: AdminState = { connections, terminals: new TerminalCache(), virtualTerminals: new VirtualTerminals(), checks: new CheckJobs() };
   Object.defineProperty(app, STATE, { value: state, enumerable: false });
   const { read, write } = permissions(RED);
   const deployed = (req: AdminRequest, res: AdminResponse): PacConfigNode | undefined => {
@@ -141,4 +145,5 @@ export function registerAdminEndpoints(RED: AdminNodeAPI, connections: Connectio
   );
 
   mountVirtualTerminal(app, RED, state.virtualTerminals, read, write);
+  mountCheck(app, RED, state.checks, read, write);
 }
