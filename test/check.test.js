@@ -236,6 +236,18 @@ describe("dojo-pac-check", function () {
     (refused.stdout + refused.stderr).includes(wrongKey).should.be.false();
   });
 
+  it("a step that does not finish times out, frees the terminal (CancelPayment) and the CLI exits 5 (incomplete)", async () => {
+    const s = await startSim({ strict: false, manual: true }); // terminals wait at PRESENT_CARD for a person
+    const args = ["--url", s.url, "--account", s.credentials.accountName, "--epos-id", "check-3", "--software-house-id", "S", "--auto"];
+    const r = await runCli([...args, "--only", "connected-terminals,sale", "--step-timeout", "0.3", "--json", path.join(tmpDir("pac-check-"), "r.json")], {
+      DOJO_API_KEY: s.credentials.apiKey,
+    });
+    r.code.should.equal(5, r.stdout + r.stderr);
+    r.stdout.should.match(/sale: timeout \(no RecordPayment within 0\.3 s; cancelled\)/);
+    await until(() => s.terminals()[0].step === "idle", "the terminal freed by the check's CancelPayment");
+    (await runCli([...args, "--only", "sale,nope"])).code.should.equal(2);
+  });
+
   it("the report passes everything through the run's redaction once more", () => {
     /** @type {import("../dist/check").CheckReport} */
     const report = {

@@ -2,7 +2,7 @@
 /**
  * dojo-pac-check: run the conformance check against Dojo (staging) or our simulator and write the
  * report. Exit codes: 0 no deviations, 1 deviations found, 2 usage, 3 could not connect,
- * 5 incomplete (a step timed out or failed, and no deviation was found).
+ * 4 internal error, 5 incomplete (a step timed out or failed, and no deviation was found).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -11,6 +11,7 @@ import { credentialSecrets } from "../common/redact";
 import { runCheck } from "./run";
 import type { CheckOptions, CheckReport, Prompter } from "./run";
 import { summary, toJson, toMarkdown } from "./report";
+import { STEPS } from "./steps";
 
 const USAGE = `Usage: dojo-pac-check --account NAME --epos-id ID --software-house-id ID [options]
 
@@ -33,7 +34,8 @@ const USAGE = `Usage: dojo-pac-check --account NAME --epos-id ID --software-hous
   --json FILE          write the report as JSON
   --help
 
-Exit codes: 0 no deviations, 1 deviations, 2 usage, 3 could not connect, 5 incomplete.`;
+Exit codes: 0 no deviations, 1 deviations, 2 usage, 3 could not connect, 4 internal error,
+5 incomplete (a step timed out or failed).`;
 
 class UsageError extends Error {}
 
@@ -103,11 +105,15 @@ function parseArgs(argv: readonly string[]): Parsed | "help" {
       case "--redelivery-wait":
         options.redeliveryWaitMs = seconds();
         break;
-      case "--only":
-        options.only = value()
+      case "--only": {
+        const names = value()
           .split(",")
           .map((s) => s.trim());
+        const unknown = names.filter((n) => !STEPS.some((step) => step.name === n));
+        if (unknown.length > 0) throw new UsageError(`unknown step ${unknown.join(", ")} (steps: ${STEPS.map((step) => step.name).join(", ")})`);
+        options.only = names;
         break;
+      }
       case "--report":
         parsed.report = value();
         break;

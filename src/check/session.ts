@@ -190,6 +190,20 @@ export class CheckSession {
     }
   }
 
+  /**
+   * Free the terminal after a step that did not finish (CancelPayment, answer not compared: what
+   * Dojo should say depends on where the terminal got to). In the trace like every frame.
+   */
+  async tidy(paymentId: string, terminalId: string, timeoutMs: number): Promise<void> {
+    this.requestTimeoutMs = timeoutMs;
+    this.lastOutId = null;
+    const pending = this.rpc.request(METHOD.cancelPayment, { paymentId, terminalId }, paymentId);
+    const id = this.lastOutId;
+    this.event(`tidying up after the step: CancelPayment ${paymentId} (its answer is not compared)`);
+    await pending.catch(() => undefined);
+    if (id !== null) this.responses.delete(String(id));
+  }
+
   /** Resolves true once `check()` holds, false after `ms` (or when the session closes). */
   until(check: () => boolean, ms: number): Promise<boolean> {
     if (check()) return Promise.resolve(true);

@@ -62,12 +62,12 @@ async function transaction(
   );
   if (!ack.ok) return { status: "done", note: `not started: ${ack.reason}`, paymentId };
   const got = await ctx.session.until(() => ctx.session.records.has(paymentId), ctx.stepTimeoutMs);
-  if (!got)
-    return {
-      status: "timeout",
-      note: `no ${method === METHOD.createRefund ? "RecordRefund" : "RecordPayment"} within ${ctx.stepTimeoutMs / 1000} s`,
-      paymentId,
-    };
+  if (!got) {
+    // The terminal may still wait for a card: free it for the next step.
+    await ctx.session.tidy(paymentId, ctx.terminalId, ctx.requestTimeoutMs);
+    const record = method === METHOD.createRefund ? "RecordRefund" : "RecordPayment";
+    return { status: "timeout", note: `no ${record} within ${ctx.stepTimeoutMs / 1000} s; cancelled`, paymentId };
+  }
   return { status: "done", paymentId, record: ctx.session.records.get(paymentId)?.params };
 }
 
@@ -159,7 +159,12 @@ export const STEPS: readonly StepDef[] = [
       );
       if (!ack.ok) return { status: "done", note: `not started: ${ack.reason}` };
       const atCard = await s.until(() => (s.notifications.get(paymentId) ?? []).includes(NOTIFICATION.PRESENT_CARD), ctx.stepTimeoutMs);
-      if (!atCard) return { status: "timeout", note: `no PRESENT_CARD within ${ctx.stepTimeoutMs / 1000} s` };
+      if (!atCard) {
+        // No PRESENT_CARD seen (another value or field name?): cancel anyway, so the terminal is free.
+        await s.tidy(paymentId, ctx.terminalId, ctx.requestTimeoutMs);
+        const seen = (s.notifications.get(paymentId) ?? []).join(", ") || "none";
+        return { status: "timeout", note: `no PRESENT_CARD within ${ctx.stepTimeoutMs / 1000} s (seen: ${seen}); cancelled` };
+      }
       const c = await s.call(METHOD.cancelPayment, { paymentId, terminalId: ctx.terminalId }, { kind: "result" }, ctx.requestTimeoutMs);
       const ended = await s.until(() => s.records.has(paymentId), ctx.stepTimeoutMs);
       await getPayment(ctx, paymentId);
