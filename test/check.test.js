@@ -457,6 +457,25 @@ describe("Check against Dojo (pac-config dialog, admin endpoint pac/check)", fun
     s.connections().should.eql(["till-1"]);
   });
 
+  it("the nodes keep working under the drifts the tolerance rules allow: a sale through pac-payment, its steps, a refusal with its code", async () => {
+    const s = await driftedSim(["stringIds", "errorsUnderError", "unknownNotification"]);
+    const cfg = { id: "cfg", type: "pac-config", name: "", environment: "custom", url: s.url, eposId: "till-1", softwareHouseId: "sh", requestTimeout: 5 };
+    await helper.load(nodes.nodeModules, nodes.flowWith(cfg, [nodes.paymentNode(), ...nodes.outputHelpers]), { cfg: { ...s.credentials } });
+    await nodes.waitConnected();
+    const t = nodes.paymentOutputs();
+    t.pay.receive({ payload: 1250 });
+    await until(() => t.ok.length === 1, "the approved sale on output 1");
+    t.ok[0].payload.should.containDeep({ status: "CAPTURED", amount: 1250 });
+    await until(() => t.prog.some((p) => p.payload.notification === "TRANSACTION_FINISHED"), "the last step on output 3");
+    t.prog.map((p) => p.payload.notification).should.containEql(DRIFT.unknownNotification);
+    // A refusal that came under `error` (an unknown terminal): still a refusal, to Catch with Dojo's words and code.
+    t.pay.receive({ payload: { amount: 1250, terminalId: "NOPE0001" } });
+    await until(() => t.errors.length === 1, "the refusal at the Catch node");
+    t.errors[0].error.code.should.equal("INVALID_PARAMS");
+    t.errors[0].error.message.should.match(/Terminal NOPE0001 is not known/);
+    t.ok.should.have.length(1);
+  });
+
   it("the simulator environment runs unattended against a throwaway simulator: no deviation; production is refused", async () => {
     const started = await post("/pac/check", { id: "x", environment: "simulator", eposId: "till-9", requestTimeout: 5 }).expect(202);
     const answers = [];
