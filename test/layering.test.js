@@ -73,7 +73,8 @@ describe("layout: the layers and their rules", function () {
       const may = allowed[layer(f)];
       for (const { spec, target } of list) {
         if (target && may && !may.includes(layer(target))) bad.push(`${rel(f)} -> ${rel(target)}`);
-        if (!target && ["engine", "protocol", "common", "simulator", "receipt", "check"].includes(layer(f)) && /node-red/.test(spec)) bad.push(`${rel(f)} -> ${spec}`);
+        if (!target && ["engine", "protocol", "common", "simulator", "receipt", "check"].includes(layer(f)) && /node-red/.test(spec))
+          bad.push(`${rel(f)} -> ${spec}`);
       }
     }
     bad.should.eql([]);
