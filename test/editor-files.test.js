@@ -73,9 +73,24 @@ const CONTRACT = {
     outputs: 1,
   },
   "pac-receipt": {
-    // Needs no connection: it prints from the msg alone.
+    // Needs no connection: it prints from the msg alone. An optional one (a simulator's) shows its slips
+    // on that simulator's virtual terminal page.
     noServer: true,
-    defaults: ["name", "format", "width", "codePage", "copies", "unsuccessful", "kind", "shopName", "shopAddress", "vatNumber", "thankYou"],
+    defaults: [
+      "name",
+      "format",
+      "width",
+      "codePage",
+      "copies",
+      "unsuccessful",
+      "kind",
+      "shopName",
+      "shopAddress",
+      "vatNumber",
+      "thankYou",
+      "virtualPrinter",
+      "server",
+    ],
     values: {
       name: "",
       format: "escpos",
@@ -88,6 +103,8 @@ const CONTRACT = {
       shopAddress: "",
       vatNumber: "",
       thankYou: "",
+      virtualPrinter: false,
+      server: "",
     },
     selects: {
       format: ["escpos", "text", "html", "svg"],
@@ -484,6 +501,7 @@ describe("editor files", function () {
           def.inputs.should.equal(contract.inputs);
           def.outputs.should.equal(contract.outputs);
           if (!contract.noServer) should(plain(def.defaults.server)).eql({ value: "", type: "pac-config", required: true });
+          else if (def.defaults.server) should(plain(def.defaults.server)).eql({ value: "", type: "pac-config", required: false });
         }
         if (def.defaults.terminalId) {
           should(!def.defaults.terminalId.required).be.true("terminalId is not required: the msg can supply it");

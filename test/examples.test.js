@@ -123,7 +123,7 @@ describe("examples: a real Node-RED runs every example", function () {
     const logMark = red.output.length;
     const res = await red.request("POST", "/flows", flow, { "Node-RED-Deployment-Type": "full" });
     if (res.status !== 200 && res.status !== 204) throw new Error(`POST /flows ${name}: ${res.status} ${res.text}`);
-    const pacNodes = flow.filter((n) => /^pac-/.test(n.type) && n.type !== "pac-config" && n.type !== "pac-receipt"); // pac-receipt has no connection;
+    const pacNodes = flow.filter((n) => /^pac-/.test(n.type) && n.type !== "pac-config" && n.type !== "pac-receipt"); // pac-receipt shows its own status, not the connection's
     pacNodes.length.should.be.above(0);
     await Promise.all(pacNodes.map((n) => statusOf(mark, n.id, (t) => t === "connected", `${name}: ${n.type} ${n.id} connected`)));
     return [flow, mark, logMark];
@@ -338,6 +338,20 @@ describe("examples: a real Node-RED runs every example", function () {
     r.text.should.match(/AUTH CODE: +\d{6}/);
     r.text.should.match(/MERCHANT COPY[\s\S]*CUSTOMER COPY/);
     r.text.should.match(/Thank you for shopping with us\s*$/);
+    // The same receipt on the simulator's virtual receipt printer, beside the terminal that took it.
+    const auth = /AUTH CODE: +(\d{6})/.exec(r.text)[1];
+    const cfg = idOf(ex[0], "pac-config");
+    const vt = await red.request("GET", `/pac/vt/${cfg}/`);
+    vt.status.should.equal(200);
+    const printer = /<aside class="printer"[\s\S]*?<\/aside>/.exec(vt.text);
+    (printer !== null).should.be.true("the page has a receipt printer");
+    printer[0].should.match(new RegExp(`£12\\.50 · Approved · Auth code ${auth}`));
+    const svg = Buffer.from(/src="data:image\/svg\+xml;base64,([^"]+)"/.exec(printer[0])[1], "base64").toString("utf8");
+    // receiptline writes each character in its own <tspan>: read the picture's text back.
+    svg.should.match(/^<svg /);
+    const drawn = svg.replace(/<[^>]+>/g, "").replace(/&#xa0;/g, " ");
+    drawn.should.match(new RegExp(`AUTH CODE: +${auth}`)).and.match(/TOTAL +£12\.50/);
+    printer[0].should.match(/<details class="slip-text"><summary>Text<\/summary><pre>[\s\S]*MERCHANT COPY[\s\S]*CUSTOMER COPY/);
 
     r = await red.request("GET", "/sale?amount=1201");
     r.status.should.equal(402, r.text);

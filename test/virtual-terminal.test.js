@@ -529,3 +529,64 @@ describe("Virtual terminal page", function () {
     });
   });
 });
+
+describe("Virtual receipt printer", function () {
+  const { MAX_SLIPS_PER_TERMINAL, MAX_SLIP_SVG_CHARS, MAX_SLIP_TEXT_CHARS } = require("../dist/simulator/printer");
+  const svg = (n) => `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="20"><text>slip ${n}</text></svg>`;
+
+  it("shows each printed slip beside its terminal, live and on the page, newest first, the last few kept", async function () {
+    await startSim();
+    const html0 = await (await fetch(base())).text();
+    html0.match(/<aside class="printer" data-printer/g).should.have.length(2);
+    html0.should.containEql("Nothing printed yet.");
+    const events = await openEvents(`${base()}vt/events`);
+    (await events.waitFor((e) => e.event === "slips")).data.should.eql([]);
+
+    const first = sim.printSlip({
+      terminalId: T1,
+      paymentId: "pay-1",
+      svg: svg(1),
+      text: "TOTAL £12.34",
+      amount: 1234,
+      currency: "GBP",
+      outcome: "approved",
+      authCode: "123456",
+    });
+    first.should.match({ terminalId: T1, accountName: sim.credentials.accountName, paymentId: "pay-1" });
+    const pushed = await events.waitFor((e) => e.event === "slip");
+    pushed.data.should.match({ id: first.id, terminalId: T1, keep: MAX_SLIPS_PER_TERMINAL });
+    pushed.data.html.should.containEql("£12.34 · Approved · Auth code 123456");
+    pushed.data.html.should.containEql(`src="data:image/svg+xml;base64,${Buffer.from(svg(1)).toString("base64")}"`);
+    pushed.data.html.should.not.containEql("<svg");
+
+    for (let i = 2; i <= MAX_SLIPS_PER_TERMINAL + 2; i++) sim.printSlip({ terminalId: T1, svg: svg(i), text: `slip ${i}` });
+    const kept = sim.slips().filter((s) => s.terminalId === T1);
+    kept.should.have.length(MAX_SLIPS_PER_TERMINAL);
+    kept[0].text.should.equal(`slip ${MAX_SLIPS_PER_TERMINAL + 2}`, "newest first");
+    should(sim.printSlip({ terminalId: "NOPE0001", text: "x" })).be.undefined();
+    should(sim.printSlip({ terminalId: "", text: "x" })).be.undefined();
+
+    const page = await (await fetch(base())).text();
+    const printers = page.match(/<aside class="printer"[\s\S]*?<\/aside>/g);
+    printers[0].match(/<figure class="slip"/g).should.have.length(MAX_SLIPS_PER_TERMINAL);
+    printers[1].should.containEql("Nothing printed yet.").and.not.containEql("<figure");
+
+    // A new stream gets every kept slip at once (a reconnecting page replaces what it shows).
+    const again = await openEvents(`${base()}vt/events`);
+    (await again.waitFor((e) => e.event === "slips")).data.should.have.length(MAX_SLIPS_PER_TERMINAL);
+  });
+
+  it("bounds what it keeps and escapes what a flow sent", async function () {
+    await startSim();
+    const big = sim.printSlip({ terminalId: T2, svg: `<svg>${"x".repeat(MAX_SLIP_SVG_CHARS)}</svg>`, text: "y".repeat(MAX_SLIP_TEXT_CHARS + 10) });
+    should(big.svg).be.undefined(); // an oversized picture is left out
+    big.text.length.should.be.below(MAX_SLIP_TEXT_CHARS + 100);
+    big.text.should.match(/cut: longer than/);
+    sim.printSlip({ terminalId: T2, text: "<script>alert(1)</script>", paymentId: '"><b>x', outcome: "<i>odd</i>" });
+    const page = await (await fetch(base())).text();
+    page.should.not.containEql("<script>alert").and.not.containEql('"><b>x').and.not.containEql("<i>odd");
+    page.should.containEql('<pre class="paper paper-text">&#60;script&#62;alert(1)&#60;/script&#62;</pre>');
+    await sim.stop();
+    should(sim.printSlip({ terminalId: T2, text: "late" })).be.undefined(); // a stopped simulator prints nothing
+  });
+});

@@ -22,7 +22,7 @@
  */
 import { redactSecrets, waitForState } from "../engine";
 import type { AmountLimit, ConnectionState, JournalHealth, PacClient, PaymentOutcome, StateInfo } from "../engine";
-import type { PacSimulator } from "../simulator";
+import type { PacSimulator, SimSlipInput } from "../simulator";
 import { maxAmountSetting, startClient, startFailure } from "./client-start";
 import type { Connections } from "./connections";
 import { FlowError } from "./flow-error";
@@ -199,6 +199,16 @@ export class ConfigRuntime {
     const s = client.state;
     if (s === "idle" || s === "connecting") await this.waitOpen(client, waitOpenMs);
     return client;
+  }
+
+  /**
+   * Print a slip on the built-in simulator's virtual receipt printer (its virtual terminal page shows
+   * it). `slip` is only called when there is one: with a real Dojo environment nothing is rendered.
+   */
+  showSlip(slip: () => SimSlipInput): "shown" | "not-simulator" | "no-terminal" {
+    const sim = this.simulator;
+    if (!sim || sim.isStopped || typeof this.settings === "string" || this.settings.environment !== "simulator") return "not-simulator";
+    return sim.printSlip(slip()) ? "shown" : "no-terminal";
   }
 
   /** The most one payment may be on this connection, and where that is set (none while its settings are unusable). */

@@ -4,7 +4,9 @@
  * Thin glue: everything about receipts is in src/receipt (no Node-RED there).
  */
 import { FORMATS, PAPER_WIDTHS, ReceiptInputError, makeReceipt } from "../receipt";
-import type { CodePage, CopyChoice, PaperWidth, ReceiptFormat, ReceiptKind, ReceiptOptions, ShopInfo } from "../receipt";
+import type { SimSlipInput } from "../simulator";
+import type { CodePage, CopyChoice, PaperWidth, ReceiptFormat, ReceiptKind, ReceiptOptions, ReceiptResult, ShopInfo } from "../receipt";
+import type { PacConfigNode } from "./config-runtime";
 import { FlowError, invalidInput } from "./flow-error";
 import { makeTranslate } from "./i18n";
 import type { Node, NodeAPI, NodeDef, NodeMessage } from "./red-types";
@@ -20,6 +22,9 @@ interface ReceiptDef extends NodeDef {
   shopAddress?: string;
   vatNumber?: string;
   thankYou?: string;
+  /** A Dojo connection: with the built-in simulator, its virtual terminal page shows the slips. */
+  server?: string;
+  virtualPrinter?: boolean | string;
 }
 
 const COPIES: readonly CopyChoice[] = ["customer", "merchant", "both"];
@@ -51,6 +56,31 @@ function shopOf(def: ReceiptDef, msg: NodeMessage): ShopInfo {
   return out;
 }
 
+type Printed = Extract<ReceiptResult, { printed: true }>;
+
+/**
+ * The slip for the virtual receipt printer: its picture and text, whatever format the node writes.
+ * Rendered only when the connection runs the built-in simulator (ConfigRuntime.showSlip asks for it).
+ */
+function virtualSlip(input: unknown, options: ReceiptOptions, r: Printed): SimSlipInput {
+  const as = (format: "svg" | "text"): string => {
+    if (options.format === format) return String(r.payload);
+    const other = makeReceipt(input, { ...options, format });
+    return other.printed ? String(other.payload) : "";
+  };
+  const s = r.receipt.source;
+  return {
+    terminalId: s.terminalId ?? "",
+    paymentId: s.paymentId,
+    svg: as("svg"),
+    text: as("text"),
+    amount: s.amount,
+    currency: s.currency,
+    outcome: s.outcome,
+    ...(s.authCode ? { authCode: s.authCode } : {}),
+  };
+}
+
 export = function register(RED: NodeAPI): void {
   RED.nodes.registerType<Node, ReceiptDef>("pac-receipt", function (this: Node, def: ReceiptDef) {
     RED.nodes.createNode(this, def);
@@ -68,6 +98,9 @@ function start(RED: NodeAPI, node: Node, def: ReceiptDef): void {
   };
   const format = pick<ReceiptFormat>(FORMATS, def.format, "escpos");
   const copies = pick(COPIES, def.copies, "both");
+  const onVirtualPrinter = def.virtualPrinter === true || def.virtualPrinter === "true";
+  /** The connection whose simulator shows the slips, looked up per message (a redeploy replaces it). */
+  const connection = (): PacConfigNode | null => (onVirtualPrinter && def.server ? (RED.nodes.getNode(def.server) as PacConfigNode | null) : null);
   node.on("input", (msg, send, done) => {
     try {
       // msg.receiptFormat / msg.copies choose per message (e.g. one flow for e-mail and printer).
@@ -83,9 +116,11 @@ function start(RED: NodeAPI, node: Node, def: ReceiptDef): void {
         done();
         return;
       }
+      const shown = connection()?.pac?.showSlip(() => virtualSlip(msg.payload, options, r));
       msg.payload = r.payload;
       msg.receipt = r.receipt;
-      node.status({ fill: "green", shape: "dot", text: t("status.printed", { status: r.receipt.source.status, format: options.format }) });
+      const printed = t("status.printed", { status: r.receipt.source.status, format: options.format });
+      node.status({ fill: "green", shape: "dot", text: shown === "shown" ? t("status.virtualPrinter", { printed }) : printed });
       send(msg);
       done();
     } catch (e) {

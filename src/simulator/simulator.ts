@@ -12,6 +12,8 @@ import { Operations, paymentState } from "./operations";
 import { OutboundRequests } from "./outbound";
 import { RecordQueue, recordOf } from "./records";
 import type { PendingRecord } from "./records";
+import { SlipTray } from "./printer";
+import { emptyStats } from "./stats";
 import { receiptLines } from "./scenarios";
 import { PacServer } from "./server";
 import type { Connection } from "./server";
@@ -28,26 +30,14 @@ import type {
   SimConnectionInfo,
   SimCredentials,
   SimPayment,
+  SimPrintedSlip,
+  SimSlipInput,
   SimTerminalAction,
   SimTerminalSnapshot,
   SimulatorEventMap,
   SimulatorOptions,
   SimulatorStats,
 } from "./types";
-
-function emptyStats(): SimulatorStats {
-  return {
-    connectionAttempts: 0,
-    connectionsOpened: 0,
-    displaced: 0,
-    handshakesRejected: {},
-    requests: {},
-    createPaymentIds: [],
-    createRefundIds: [],
-    recordsSent: 0,
-    recordsAcked: 0,
-  };
-}
 
 export class PacSimulator extends EventEmitter<SimulatorEventMap> implements VtHost {
   /** Start a simulator and wait until it listens. */
@@ -78,6 +68,10 @@ export class PacSimulator extends EventEmitter<SimulatorEventMap> implements VtH
   private readonly server: PacServer;
   private readonly signatureTimeoutMs: number;
   private readonly vt?: VirtualTerminalHandler;
+  private readonly tray = new SlipTray(
+    (account, id) => this.accountStore.all().some((a) => a.credentials.accountName === account && a.terminals.has(id)),
+    (slip) => this.emit("slip", slip),
+  );
   private stopping?: Promise<void>;
   private suspended = false;
   private lifecycle: Promise<void> = Promise.resolve();
@@ -252,6 +246,15 @@ export class PacSimulator extends EventEmitter<SimulatorEventMap> implements VtH
   terminals(accountName?: string): SimTerminalSnapshot[] {
     const accounts = accountName === undefined ? this.accountStore.all() : [this.accountStore.get(accountName)];
     return accounts.flatMap((a) => [...a.terminals.values()].map((t) => t.snapshot()));
+  }
+
+  /** Print a slip on a terminal's virtual receipt printer (printer.ts); undefined: no such terminal. */
+  printSlip(input: SimSlipInput, accountName?: string): SimPrintedSlip | undefined {
+    return this.isStopped ? undefined : this.tray.add(accountName ?? this.credentials.accountName, input);
+  }
+
+  slips(): SimPrintedSlip[] {
+    return this.tray.all();
   }
 
   // ---- connections, payments, records ----

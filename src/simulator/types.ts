@@ -156,6 +156,40 @@ export interface SimulatorEventMap {
   internalError: [Error];
   /** `stop()` was called: whoever serves something from this simulator should let go of it. */
   stopping: [];
+  /** A flow printed a slip on a terminal's virtual receipt printer (printSlip). */
+  slip: [SimPrintedSlip];
+}
+
+/** A slip a flow prints on a virtual terminal's receipt printer (PacSimulator.printSlip). */
+export interface SimSlipInput {
+  terminalId: string;
+  paymentId?: string;
+  /** The picture of the slip (the page shows it as an image, never as markup). */
+  svg?: string;
+  /** The slip as fixed-width text (shown when there is no picture, and to screen readers). */
+  text?: string;
+  /** For the caption: the amount in minor units of `currency`, the outcome and the auth code. */
+  amount?: number;
+  currency?: string;
+  outcome?: string;
+  authCode?: string;
+}
+
+/** A slip as the virtual receipt printer keeps it. */
+export interface SimPrintedSlip {
+  /** Increasing per simulator: the page drops a slip it already shows. */
+  id: number;
+  accountName: string;
+  terminalId: string;
+  paymentId?: string;
+  /** When it was printed (ISO). */
+  at: string;
+  svg?: string;
+  text: string;
+  amount?: number;
+  currency?: string;
+  outcome?: string;
+  authCode?: string;
 }
 
 /** Live counters; `resetStats()` zeroes them. */

@@ -1,7 +1,8 @@
 "use strict";
 // The `npm start` demo as a shop owner first sees it (issue 15): the real scripts/start.js, in a
 // temporary userDir, opened in Chromium at 1440×900. No first-start prompt covers it, the whole
-// shop-counter flow is on screen, and a sale's result shows in the Debug sidebar.
+// shop-counter flow is on screen, a sale's result shows in the Debug sidebar, and (issue 14) a sale
+// played on the virtual terminal ends with its receipt on the terminal's virtual receipt printer.
 require("should");
 const fs = require("fs");
 const http = require("http");
@@ -113,5 +114,62 @@ describe("the npm start demo at 1440×900", function () {
       15000,
     );
     await screenshot(page, "demo-1440-debug");
+  });
+
+  it("the virtual terminal's receipt printer shows the slip of a sale played on it (chip and PIN)", async function () {
+    const flow = JSON.parse(fs.readFileSync(path.join(userDir, "flows.json"), "utf8"));
+    const cfg = flow.find((n) => n.type === "pac-config").id;
+    const vt = await page.context().newPage();
+    try {
+      await vt.goto(`${base}/pac/vt/${encodeURIComponent(cfg)}/`);
+      await vt.locator('[data-conn="live"]').waitFor();
+      // The sale before this one (Debug test) already printed: the new slip must come on top, live.
+      const terminal = vt.locator("section[data-terminal]").first();
+      const terminalId = await terminal.getAttribute("data-terminal");
+      const printer = vt.locator(`.counter:has(section[data-terminal="${terminalId}"]) [data-printer]`);
+      const automatic = terminal.locator('button[data-toggle="automatic"]');
+      await automatic.click();
+      await until(async () => (await automatic.getAttribute("aria-checked")) === "false", "manual mode");
+
+      const sale = get(`${base}/sale?amount=1234`); // answered once the customer has paid
+      await terminal.locator('button[data-action="insert"]:not([disabled])').click();
+      const pad = terminal.locator("[data-keypad]");
+      await pad.waitFor({ state: "visible" });
+      for (const d of ["1", "2", "3", "4"]) await pad.locator(`button[data-key="${d}"]`).click();
+      await pad.locator('button[data-key="ok"]').click();
+      await terminal.locator('button[data-action="approve"]:not([disabled])').click();
+      await terminal.locator('button[data-action="removeCard"]:not([disabled])').click();
+      const answer = await sale;
+      answer.status.should.equal(200, answer.body);
+      const auth = /AUTH CODE: +(\d{6})/.exec(answer.body);
+      (auth !== null).should.be.true(`an auth code in the receipt: ${answer.body}`);
+
+      const slip = printer.locator("figure.slip").first();
+      await until(async () => /£12\.34/.test((await slip.locator("figcaption").textContent()) || ""), "the new slip on the printer");
+      const caption = await slip.locator("figcaption").textContent();
+      caption.should.match(new RegExp(`£12\\.34 · Approved · Auth code ${auth[1]}`));
+      (await slip.locator("figcaption").isVisible()).should.be.true();
+      const picture = slip.locator("img.paper");
+      await picture.scrollIntoViewIfNeeded();
+      (await picture.isVisible()).should.be.true();
+      const drawn = await picture.evaluate((img) => ({ w: img.naturalWidth, h: img.naturalHeight, shown: img.getBoundingClientRect().width }));
+      drawn.w.should.be.above(300, "the slip's picture loaded");
+      drawn.h.should.be.above(drawn.w, "a slip is taller than wide");
+      drawn.shown.should.be.above(250, "shown at a readable width");
+      (await picture.getAttribute("alt")).should.match(new RegExp(`Auth code ${auth[1]}`));
+      // The picture is the receipt the flow printed: its text holds the amount, the card and the code.
+      const svg = Buffer.from(/^data:image\/svg\+xml;base64,(.*)$/.exec(await picture.getAttribute("src"))[1], "base64").toString("utf8");
+      const text = svg.replace(/<[^>]+>/g, "").replace(/&#xa0;/g, " ");
+      text.should
+        .match(/TOTAL +£12\.34/)
+        .and.match(new RegExp(`AUTH CODE: +${auth[1]}`))
+        .and.match(/\*+4444/);
+      (await printer.locator("figure.slip").count()).should.be.aboveOrEqual(2, "the earlier sale's slip stays below");
+      await printer.locator("[data-roll]").evaluate((roll) => (roll.scrollTop = 0));
+      await vt.evaluate(() => window.scrollTo(0, 0));
+      await screenshot(vt, "demo-virtual-receipt-printer");
+    } finally {
+      await vt.close();
+    }
   });
 });

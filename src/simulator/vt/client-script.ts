@@ -1,7 +1,8 @@
 /**
  * The page's script (plain ES2017, no framework), served as vt/app.js. It takes over the
  * server-rendered terminals: live updates from vt/events (Server-Sent Events), buttons POSTing JSON
- * to vt/act, vt/manual and vt/online. Every URL is relative to the page.
+ * to vt/act, vt/manual and vt/online, and the slips the flow prints on each terminal's receipt
+ * printer (markup rendered and escaped by the server). Every URL is relative to the page.
  *
  * Kept as a String.raw literal so the build (tsc only) ships it; it must contain no backquote and no
  * dollar-brace sequence.
@@ -32,7 +33,8 @@ export const VT_SCRIPT = String.raw`(function () {
       pending: false,
       refocus: false,
       keypad: el.querySelector("[data-keypad]"),
-      pin: ""
+      pin: "",
+      printer: el.parentNode.querySelector("[data-printer]")
     };
     el.querySelectorAll("[data-field]").forEach(function (f) { card.fields[f.getAttribute("data-field")] = f; });
     el.querySelectorAll("button[data-toggle]").forEach(function (b) { card.toggles[b.getAttribute("data-toggle")] = b; });
@@ -97,6 +99,27 @@ export const VT_SCRIPT = String.raw`(function () {
     setSwitch(card.toggles.automatic, !t.manual);
     setSwitch(card.toggles.online, t.online);
     keepFocus(card, before);
+  }
+
+  // The receipt printer beside a terminal: newest slip on top, at most item.keep of them.
+  function printSlip(item) {
+    var card = cards.get(keyOf(item.accountName, item.terminalId));
+    if (!card || !card.printer) return;
+    var roll = card.printer.querySelector("[data-roll]");
+    if (roll.querySelector('[data-slip="' + item.id + '"]')) return;
+    roll.insertAdjacentHTML("afterbegin", item.html);
+    while (roll.children.length > item.keep) roll.removeChild(roll.lastElementChild);
+    card.printer.querySelector("[data-field=printer-empty]").hidden = true;
+  }
+
+  function showSlips(list) {
+    cards.forEach(function (card) {
+      if (!card.printer) return;
+      card.printer.querySelector("[data-roll]").textContent = "";
+      card.printer.querySelector("[data-field=printer-empty]").hidden = false;
+    });
+    // The list is newest first per terminal: print the oldest first so the newest ends on top.
+    list.slice().reverse().forEach(printSlip);
   }
 
   function disableAll() {
@@ -207,6 +230,8 @@ export const VT_SCRIPT = String.raw`(function () {
       list.forEach(render);
     });
     es.addEventListener("terminal", function (e) { if (live) render(JSON.parse(e.data)); });
+    es.addEventListener("slips", function (e) { showSlips(JSON.parse(e.data)); });
+    es.addEventListener("slip", function (e) { printSlip(JSON.parse(e.data)); });
     es.addEventListener("stopped", function () {
       es.close();
       lost("Simulator stopped");

@@ -1,7 +1,8 @@
 /** The virtual terminal page's event streams (Server-Sent Events) of one handler. */
 import type { IncomingMessage, ServerResponse } from "http";
-import type { SimTerminalSnapshot } from "../types";
+import type { SimPrintedSlip, SimTerminalSnapshot } from "../types";
 import type { VtHost } from "./host";
+import { slipItem } from "./printer-view";
 import { item } from "./view";
 import type { VtItem } from "./view";
 
@@ -26,7 +27,7 @@ export class EventHub {
 
   constructor(
     private readonly sim: VtHost,
-    private readonly visible: (t: SimTerminalSnapshot) => boolean,
+    private readonly visible: (t: { accountName: string }) => boolean,
     private readonly heartbeatMs: number,
   ) {}
 
@@ -47,7 +48,9 @@ export class EventHub {
     this.attach();
     res.on("close", () => this.drop(client));
     res.on("error", () => this.drop(client));
-    this.write(client, `retry: 2000\n\n${sseFrame("terminals", initial)}`);
+    // The printers' slips follow the terminals: a page that reconnects replaces what it shows.
+    const slips = this.sim.slips().filter(this.visible).map(slipItem);
+    this.write(client, `retry: 2000\n\n${sseFrame("terminals", initial)}${sseFrame("slips", slips)}`);
     if (this.heartbeatMs > 0) {
       client.heartbeat = setInterval(() => this.write(client, ": keep-alive\n\n"), this.heartbeatMs);
       client.heartbeat.unref();
@@ -67,6 +70,12 @@ export class EventHub {
   private readonly onTerminal = (t: SimTerminalSnapshot): void => {
     if (!this.visible(t)) return;
     const frame = sseFrame("terminal", item(t));
+    for (const client of [...this.streams]) this.write(client, frame);
+  };
+
+  private readonly onSlip = (s: SimPrintedSlip): void => {
+    if (!this.visible(s)) return;
+    const frame = sseFrame("slip", slipItem(s));
     for (const client of [...this.streams]) this.write(client, frame);
   };
 
@@ -94,6 +103,7 @@ export class EventHub {
     if (this.attached) return;
     this.attached = true;
     this.sim.on("terminal", this.onTerminal);
+    this.sim.on("slip", this.onSlip);
     this.sim.on("stopping", this.onStopping);
   }
 
@@ -101,6 +111,7 @@ export class EventHub {
     if (!this.attached) return;
     this.attached = false;
     this.sim.off("terminal", this.onTerminal);
+    this.sim.off("slip", this.onSlip);
     this.sim.off("stopping", this.onStopping);
   }
 }

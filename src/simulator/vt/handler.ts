@@ -5,8 +5,9 @@
  *   GET  <base>/               the page (a request for `<base>` without the slash is redirected)
  *   GET  <base>/vt/style.css   GET <base>/vt/app.js
  *   GET  <base>/vt/state       JSON [{terminal, view}]
- *   GET  <base>/vt/events      Server-Sent Events: "terminals" (all, on connect), "terminal" (each
- *                              change), "stopped" (the simulator stopped; the stream ends)
+ *   GET  <base>/vt/events      Server-Sent Events: "terminals" (all, on connect), "slips" (the receipt
+ *                              printers' slips, on connect), "terminal" (each change), "slip" (a flow
+ *                              printed one), "stopped" (the simulator stopped; the stream ends)
  *   POST <base>/vt/act         {terminalId, action, accountName?}  → {terminal, view}
  *   POST <base>/vt/manual      {terminalId, manual: boolean, accountName?}
  *   POST <base>/vt/online      {terminalId, online: boolean, accountName?}
@@ -146,7 +147,7 @@ export function createVirtualTerminalHandler(sim: VtHost, options: VirtualTermin
   const only = options.accountName;
   const actWaitMs = options.actWaitMs ?? 2000;
   const maxBody = options.maxBodyBytes ?? 16 * 1024;
-  const visible = (t: SimTerminalSnapshot): boolean => only === undefined || t.accountName === only;
+  const visible = (t: { accountName: string }): boolean => only === undefined || t.accountName === only;
   const hub = new EventHub(sim, visible, options.heartbeatMs ?? 20_000);
   let closed = false;
 
@@ -273,6 +274,7 @@ export function createVirtualTerminalHandler(sim: VtHost, options: VirtualTermin
         const theme = query.get("theme");
         const html = renderPage(terminals(), {
           title,
+          slips: sim.slips().filter(visible),
           theme: (theme === "dark" || theme === "light" ? theme : undefined) satisfies VtTheme,
         });
         return send(res, 200, "text/html; charset=utf-8", html, head, {

@@ -3,14 +3,14 @@
  * right before the script runs). Every URL in it is relative: it works under any base path as long
  * as the page itself is served at a path ending in "/".
  */
-import type { SimTerminalSnapshot } from "../types";
+import type { SimPrintedSlip, SimTerminalSnapshot } from "../types";
+import { escapeHtml } from "./html";
+import { printerPanel } from "./printer-view";
 import { VT_ACTIONS, describeTerminal } from "./view";
 
-export type VtTheme = "light" | "dark" | undefined;
+export { escapeHtml } from "./html";
 
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+export type VtTheme = "light" | "dark" | undefined;
 
 /** The PIN pad, shown while the terminal asks for the PIN: OK (after 4 to 6 digits) enters it. */
 function keypad(id: string, shown: boolean): string {
@@ -23,7 +23,7 @@ function keypad(id: string, shown: boolean): string {
   );
 }
 
-function terminalCard(t: SimTerminalSnapshot, n: number, showAccount: boolean): string {
+function terminalCard(t: SimTerminalSnapshot, n: number, showAccount: boolean, slips: readonly SimPrintedSlip[]): string {
   const v = describeTerminal(t);
   const id = `t${n}`;
   const allowed = new Set<string>(t.allowedActions);
@@ -43,6 +43,7 @@ function terminalCard(t: SimTerminalSnapshot, n: number, showAccount: boolean): 
     `<span class="switch-state" aria-hidden="true">${on ? "on" : "off"}</span></button>`;
   const account = showAccount ? `<span class="account">${escapeHtml(t.accountName)}</span>` : "";
   return `
+<div class="counter">
 <section class="terminal tone-${v.tone}" data-account="${escapeHtml(t.accountName)}" data-terminal="${escapeHtml(t.terminalId)}" aria-labelledby="${id}-name">
   <header class="terminal-head">
     <h2 id="${id}-name">${escapeHtml(t.terminalId)}${account}</h2>
@@ -63,13 +64,18 @@ function terminalCard(t: SimTerminalSnapshot, n: number, showAccount: boolean): 
   ${group("customer", "Customer")}
   ${group("bank", "Bank")}
   <p class="error" data-field="error" role="alert"></p>
-</section>`;
+</section>
+${printerPanel(
+  id,
+  slips.filter((s) => s.accountName === t.accountName && s.terminalId === t.terminalId),
+)}
+</div>`;
 }
 
-export function renderPage(terminals: readonly SimTerminalSnapshot[], opts: { title: string; theme: VtTheme }): string {
+export function renderPage(terminals: readonly SimTerminalSnapshot[], opts: { title: string; theme: VtTheme; slips?: readonly SimPrintedSlip[] }): string {
   const showAccount = new Set(terminals.map((t) => t.accountName)).size > 1;
   const cards = terminals.length
-    ? terminals.map((t, i) => terminalCard(t, i, showAccount)).join("\n")
+    ? terminals.map((t, i) => terminalCard(t, i, showAccount, opts.slips ?? [])).join("\n")
     : `<p class="empty">This simulator has no terminals.</p>`;
   const theme = opts.theme ? ` class="${opts.theme}"` : "";
   return `<!doctype html>
@@ -89,7 +95,8 @@ export function renderPage(terminals: readonly SimTerminalSnapshot[], opts: { ti
 </header>
 <p class="intro">Play the customer and the bank. <strong>Automatic</strong>: the amount's last two digits decide
 (…00 approve, …01 decline, …02 signature, …03 wait for a card, …04 error, …05 chip and PIN).
-Switch it off to drive a payment with the buttons.</p>
+Switch it off to drive a payment with the buttons. Beside each terminal, its <strong>receipt printer</strong> shows
+the slips your flow printed there.</p>
 <main class="grid">
 ${cards}
 </main>

@@ -83,8 +83,30 @@ h3 { font-size: .8rem; margin: 0 0 .3rem; text-transform: uppercase; letter-spac
 .conn[data-conn="live"]::before { background: var(--on); }
 .conn[data-conn="reconnecting"]::before { background: var(--wait); }
 .conn[data-conn="stopped"]::before { background: var(--bad); }
-.grid { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fill, minmax(19rem, 1fr)); }
+.grid { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 36rem), 1fr)); }
+/* A terminal and, beside it, its receipt printer (below it on a narrow screen). */
+.counter { display: grid; gap: .75rem; grid-template-columns: repeat(auto-fit, minmax(17rem, 1fr)); align-items: start; }
+.printer {
+  background: var(--panel);
+  border: 1px solid var(--border);
+  border-radius: 14px;
+  padding: .9rem;
+  min-width: 0;
+}
+.printer-empty { margin: 0; color: var(--muted); font-size: .9rem; }
+.printer-empty[hidden] { display: none; }
+.roll { max-height: 38rem; overflow-y: auto; display: flex; flex-direction: column; gap: .8rem; }
+.roll:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
+.slip { margin: 0; }
+.slip figcaption { font-size: .85rem; margin-bottom: .3rem; overflow-wrap: anywhere; }
+.slip time { color: var(--muted); font-variant-numeric: tabular-nums; }
+.slip-id { color: var(--muted); }
+/* Thermal paper is white in any theme: the slip's picture is black on transparent. */
+.paper { display: block; width: auto; max-width: 100%; height: auto; background: #fff; color: #000; border: 1px solid var(--border); border-radius: 4px; box-shadow: 0 1px 3px rgba(0, 0, 0, .25); }
+.paper-text, .slip-text pre { font: 12px/1.3 ui-monospace, "Cascadia Mono", Menlo, Consolas, monospace; padding: .5rem; margin: 0; overflow-x: auto; white-space: pre; }
+.slip-text summary { cursor: pointer; font-size: .85rem; color: var(--muted); margin-top: .3rem; }
 .terminal {
+  min-width: 0;
   background: var(--panel);
   border: 1px solid var(--border);
   border-radius: 14px;
