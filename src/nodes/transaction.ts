@@ -15,6 +15,7 @@ import { NOTIFICATION, TERMINAL_STATUS } from "../protocol";
 import type { DoneFn, Node, NodeAPI, NodeMessage, NodeStatus, SendFn } from "./red-types";
 import { FlowError, invalidInput, isPacError } from "./flow-error";
 import type { HeldMessages } from "./held-messages";
+import { readRefundOf, refundLimitProblem } from "./refund-limit";
 import { msgFromCtx, snapshotMsg } from "./msg-context";
 import { amountExample, describe, formatMoney, isPlainObject, minorUnits, nonEmptyString } from "./msg-readers";
 import type { Translate } from "./i18n";
@@ -160,7 +161,14 @@ class TransactionNode extends UserNode {
       return;
     }
     const req = readRequest(msg, this.def, this.kind, this.runtime?.amountLimit);
+    const refundOf = this.kind === "refund" && isPlainObject(msg.payload) ? readRefundOf(msg.payload) : undefined;
     const client = await this.client();
+    if (refundOf !== undefined) {
+      const problem = await refundLimitProblem(client.journal, refundOf, req.amount, req.currency);
+      if (problem) throw problem;
+      // Journaled with the refund's context: the next refund of this sale counts it.
+      msg.refundOf = refundOf;
+    }
     const terminalId = req.terminalId ?? (await this.pickTerminal(client));
     if (this.closed) {
       throw new FlowError("CLOSED", `the node was redeployed before ${this.kind} ${req.paymentId} was sent: nothing was charged`, req.paymentId);
@@ -203,7 +211,15 @@ class TransactionNode extends UserNode {
     } catch (e) {
       if (isPacError(e) && e.code === "OUTCOME_UNKNOWN") {
         // The payment may be running: the engine follows it up and its outcome arrives as usual.
-        this.activity({ fill: "yellow", shape: "ring", text: this.t("runtime.outcomeUnknown") });
+        const text = this.t("runtime.outcomeUnknown");
+        if (this.wired(2)) {
+          this.node.send([
+            null,
+            null,
+            { topic: "checking", paymentId: req.paymentId, payload: { paymentId: req.paymentId, terminalId, text, cancellable: false } },
+          ]);
+        }
+        this.activity({ fill: "yellow", shape: "ring", text });
         return;
       }
       held.takeIf(this.id, req.paymentId, msg);
@@ -255,7 +271,14 @@ class TransactionNode extends UserNode {
         {
           topic: "notification",
           paymentId: e.paymentId,
-          payload: { paymentId: e.paymentId, terminalId: e.terminalId, notification: e.notification, text },
+          // Dojo takes CancelPayment only while the latest step is PRESENT_CARD: a till's Cancel button follows this.
+          payload: {
+            paymentId: e.paymentId,
+            terminalId: e.terminalId,
+            notification: e.notification,
+            text,
+            cancellable: e.notification === NOTIFICATION.PRESENT_CARD,
+          },
         },
       ]);
     this.activity({ fill: "blue", shape: "dot", text });
@@ -269,7 +292,7 @@ class TransactionNode extends UserNode {
       {
         topic: "signature",
         paymentId: q.paymentId,
-        payload: { paymentId: q.paymentId, terminalId: q.terminalId, receiptLines: q.receiptLines, timeout: q.timeout },
+        payload: { paymentId: q.paymentId, terminalId: q.terminalId, receiptLines: q.receiptLines, timeout: q.timeout, cancellable: false },
       },
     ]);
     this.activity({ fill: "yellow", shape: "dot", text: this.t("status.state.signature") });
