@@ -146,4 +146,34 @@ describe("pac nodes for a till screen", function () {
     await delay(30);
     rok.should.have.length(2, "nothing refused was sent");
   });
+
+  it("counts a pre-auth at its updated and captured amount in the journal report and the refund limit", async () => {
+    const t = await loadTill({ captureMode: "MANUAL" }, [
+      { id: "capture", type: "pac-capture", server: "cfg", action: "capture", wires: [["changed"]] },
+      { id: "changed", type: "helper" },
+      { id: "status", type: "pac-status", server: "cfg", query: "journal", wires: [["report"]] },
+      { id: "report", type: "helper" },
+      { id: "refund", type: "pac-refund", server: "cfg", terminalId: "SIM00002", currency: "GBP", signature: "accept", wires: [["rok"], [], []] },
+      { id: "rok", type: "helper" },
+    ]);
+    const changed = collect("changed");
+    const report = collect("report");
+    const rok = collect("rok");
+    t.pay.receive({ payload: { amount: 5000, paymentId: "hold-1" } });
+    await until(() => t.ok.length === 1, "held");
+    t.ok[0].payload.status.should.equal("AUTHORIZED");
+    helper.getNode("capture").receive({ topic: "update", payload: { paymentId: "hold-1", amount: 6000 } });
+    await until(() => changed.length === 1, "updated");
+    helper.getNode("capture").receive({ payload: { paymentId: "hold-1" } });
+    await until(() => changed.length === 2, "captured");
+    changed[1].payload.should.containDeep({ status: "CAPTURED", amount: 6000 });
+    helper.getNode("status").receive({ payload: {} });
+    await until(() => report.length === 1, "report");
+    report[0].payload.totals.should.eql({ CAPTURED: { GBP: { count: 1, amount: 6000 } } });
+    helper.getNode("refund").receive({ payload: { amount: 6001, refundOf: "hold-1" } });
+    await until(() => t.errors.length === 1, "too much");
+    t.errors[0].error.message.should.match(/at most £60\.00 can be refunded \(paid £60\.00\)/);
+    helper.getNode("refund").receive({ payload: { amount: 6000, refundOf: "hold-1" } });
+    await until(() => rok.length === 1, "refunded in full");
+  });
 });

@@ -12,6 +12,7 @@ import type { JournalPayment } from "../engine";
 import { FIELD, PAYMENT_STATUS } from "../protocol";
 import type { DoneFn, Node, NodeAPI, NodeMessage, SendFn } from "./red-types";
 import { invalidInput } from "./flow-error";
+import { journalAmount } from "./journal-amount";
 import { describe, isPlainObject, paymentIdOf } from "./msg-readers";
 import type { UserDef } from "./user-node";
 import { UserNode, userNodeType } from "./user-node";
@@ -48,11 +49,6 @@ function entryStatus(p: JournalPayment): string {
   return PAYMENT_STATUS.IN_PROGRESS;
 }
 
-function entryAmount(p: JournalPayment): number {
-  const recorded = p.record?.[FIELD.baseAmount];
-  return typeof recorded === "number" ? recorded : (p.amount ?? 0);
-}
-
 function totalsOf(entries: JournalPayment[]): JournalTotals {
   const totals: JournalTotals = {};
   for (const p of entries) {
@@ -62,7 +58,7 @@ function totalsOf(entries: JournalPayment[]): JournalTotals {
     const byCurrency = (totals[status] ??= {});
     const t = (byCurrency[currency || "?"] ??= { count: 0, amount: 0 });
     t.count++;
-    t.amount += entryAmount(p);
+    t.amount += journalAmount(p);
   }
   return totals;
 }

@@ -5,9 +5,10 @@
  */
 import type { JournalPayment } from "../engine";
 import { isPaymentId } from "../engine";
-import { FIELD, PAYMENT_STATUS } from "../protocol";
+import { PAYMENT_STATUS } from "../protocol";
 import type { FlowError } from "./flow-error";
 import { invalidInput } from "./flow-error";
+import { journalAmount } from "./journal-amount";
 import { describe, formatMoney } from "./msg-readers";
 
 /** The journal as this check reads it. */
@@ -19,11 +20,6 @@ export interface RefundJournal {
 /** Statuses of a refund that paid nothing back and never will. */
 function paidNothing(status: string | undefined): boolean {
   return status === PAYMENT_STATUS.DECLINED || status === PAYMENT_STATUS.CANCELLED || status === PAYMENT_STATUS.FAILED;
-}
-
-function paidAmount(p: JournalPayment): number {
-  const recorded = p.record?.[FIELD.baseAmount];
-  return typeof recorded === "number" ? recorded : (p.amount ?? 0);
 }
 
 function refundOfCtx(p: JournalPayment): unknown {
@@ -57,10 +53,10 @@ export async function refundLimitProblem(
     return invalidInput(`refundOf ${saleId}: the sale was in ${sale.currency}, the refund is in ${currency}`);
   }
   const earlier = all.filter((p) => p.kind === "refund" && refundOfCtx(p) === saleId && p.rejected === undefined && !paidNothing(p.status));
-  const left = paidAmount(sale) - earlier.reduce((sum, p) => sum + paidAmount(p), 0);
+  const left = journalAmount(sale) - earlier.reduce((sum, p) => sum + journalAmount(p), 0);
   if (amount > left) {
     const money = (n: number): string => formatMoney(n, currency) || `${n}`;
-    return invalidInput(`refundOf ${saleId}: at most ${money(Math.max(left, 0))} can be refunded (paid ${money(paidAmount(sale))}), not ${money(amount)}`);
+    return invalidInput(`refundOf ${saleId}: at most ${money(Math.max(left, 0))} can be refunded (paid ${money(journalAmount(sale))}), not ${money(amount)}`);
   }
   return undefined;
 }
