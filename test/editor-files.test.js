@@ -169,7 +169,18 @@ const EXPECTED_EXAMPLES = [
   "05-events.json",
   "06-status.json",
   "shop-counter.json",
+  "till-dashboard.json",
 ];
+
+/**
+ * The one documented exception to "our nodes and Node-RED's core nodes only": the till is a
+ * Dashboard 2.0 page, so it also uses these types of @flowfuse/node-red-dashboard (a devDependency;
+ * test/browser/till.browser.js runs it). Its comment node and the README say what to install.
+ */
+const DASHBOARD_EXAMPLE = "till-dashboard.json";
+const DASHBOARD_PACKAGE = "@flowfuse/node-red-dashboard";
+const DASHBOARD_TYPES = new Set(["ui-template"]);
+const DASHBOARD_CONFIG_TYPES = new Set(["ui-base", "ui-theme", "ui-page", "ui-group"]);
 
 // ---- helpers -------------------------------------------------------------------------------
 
@@ -884,7 +895,7 @@ describe("editor files", function () {
           for (const n of flow) {
             n.id.should.match(/^[0-9a-f]{16}$/);
             n.type.should.be.a.String();
-            const isConfig = n.type === "pac-config";
+            const isConfig = n.type === "pac-config" || (file === DASHBOARD_EXAMPLE && DASHBOARD_CONFIG_TYPES.has(n.type));
             if (n.type !== "tab" && !isConfig) {
               should(n.z).equal(tab.id, n.id + " is not on the tab");
               n.x.should.be.a.Number();
@@ -898,6 +909,8 @@ describe("editor files", function () {
           for (const n of flow) {
             if (n.type.startsWith("pac-")) {
               Object.keys(CONTRACT).should.containEql(n.type);
+            } else if (file === DASHBOARD_EXAMPLE && (DASHBOARD_TYPES.has(n.type) || DASHBOARD_CONFIG_TYPES.has(n.type))) {
+              // the documented exception (see DASHBOARD_EXAMPLE)
             } else {
               CORE_TYPES.has(n.type).should.be.true("not a core node type: " + n.type);
             }
@@ -982,6 +995,22 @@ describe("editor files", function () {
         });
       });
     }
+
+    it("till-dashboard says what to install, in a comment node and in the README; no other example needs it", function () {
+      const flow = JSON.parse(read(path.join(EXAMPLES, DASHBOARD_EXAMPLE)));
+      const comment = flow.find((n) => n.type === "comment" && n.name.includes(DASHBOARD_PACKAGE));
+      should.exist(comment, "a comment node named after the package");
+      comment.info.should.match(/Manage palette/).and.match(/npm install @flowfuse\/node-red-dashboard/);
+      read(path.join(ROOT, "README.md")).should.match(/till-dashboard[\s\S]{0,400}@flowfuse\/node-red-dashboard/);
+      const thirdParty = [...DASHBOARD_TYPES, ...DASHBOARD_CONFIG_TYPES];
+      for (const f of files.filter((x) => x !== DASHBOARD_EXAMPLE)) {
+        const types = JSON.parse(read(path.join(EXAMPLES, f))).map((n) => n.type);
+        types.filter((t) => thirdParty.includes(t)).should.eql([], f);
+      }
+      // The till has no function node: the nodes' msg properties are its glue.
+      flow.filter((n) => n.type === "function").should.eql([]);
+      Object.keys(JSON.parse(read(path.join(ROOT, "package.json"))).devDependencies).should.containEql(DASHBOARD_PACKAGE);
+    });
 
     it("shop-counter answers every HTTP request", function () {
       const flow = JSON.parse(read(path.join(EXAMPLES, "shop-counter.json")));

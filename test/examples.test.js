@@ -10,6 +10,7 @@ const fs = require("fs");
 const path = require("path");
 const WebSocket = require("ws");
 const { tmpDir, prepareUserDir, redProcess, cleanup, within, root } = require("./faults/helpers");
+const { until } = require("./wait");
 
 const EXAMPLES_DIR = path.join(root, "examples");
 const WAIT_MS = 8000;
@@ -143,7 +144,10 @@ describe("examples: a real Node-RED runs every example", function () {
       flows: [],
       credentials: {},
       port: red.port,
-      settings: { logging: { console: { level: "info", metrics: false, audit: false } } },
+      // Dashboard 2.0 is a devDependency, so Node-RED would find it next to itself (it scans the
+      // node_modules it is installed in): excluded by its directory name (as Node-RED's scan
+      // matches it), this Node-RED is a user's without it.
+      settings: { logging: { console: { level: "info", metrics: false, audit: false } }, nodesExcludes: ["node-red-dashboard"] },
     });
     await red.start(30000);
     ws = new WebSocket(`ws://127.0.0.1:${red.port}/comms`);
@@ -363,12 +367,27 @@ describe("examples: a real Node-RED runs every example", function () {
     finish(ex, []);
   });
 
+  it("till-dashboard without Dashboard 2.0 installed: Node-RED names the missing ui types, the comment names the package", async function () {
+    // This Node-RED has only our package; test/browser/till.browser.js runs the till with the dashboard.
+    const flow = readExample("till-dashboard");
+    const logMark = red.output.length;
+    const res = await red.request("POST", "/flows", flow, { "Node-RED-Deployment-Type": "full" });
+    [200, 204].should.containEql(res.status);
+    const types = ["ui-template", "ui-base", "ui-page", "ui-group", "ui-theme"];
+    const listed = () => types.every((t) => new RegExp(`- ${t}\\b`).test(red.output.slice(logMark)));
+    await until(() => /Waiting for missing types/.test(red.output.slice(logMark)) && listed(), "Node-RED to name the missing types", WAIT_MS, 50);
+    flow.filter((n) => n.type === "comment" && /@flowfuse\/node-red-dashboard/.test(n.name)).length.should.equal(1);
+    // Back to a flow that runs: the next deploy of another example is not held up.
+    const again = await red.request("POST", "/flows", readExample("04-cancel"), { "Node-RED-Deployment-Type": "full" });
+    [200, 204].should.containEql(again.status);
+  });
+
   it("covers every file in examples/", function () {
     const files = fs
       .readdirSync(EXAMPLES_DIR)
       .filter((f) => f.endsWith(".json"))
       .map((f) => f.replace(/\.json$/, ""))
       .sort();
-    files.should.eql(["01-card-payment", "02-refund", "03-pre-auth-capture", "04-cancel", "05-events", "06-status", "shop-counter"]);
+    files.should.eql(["01-card-payment", "02-refund", "03-pre-auth-capture", "04-cancel", "05-events", "06-status", "shop-counter", "till-dashboard"]);
   });
 });
