@@ -5,7 +5,7 @@
  * Raspberry Pi touch display) taps the till: the keypad, a double-tapped Pay that starts one sale,
  * the customer played on the virtual terminal page in manual mode (chip and PIN), a cancel at
  * PRESENT_CARD, a decline, a signature accepted on the full-screen prompt, a refund limited to
- * what was paid, a pre-auth held, updated and captured, and the end-of-day totals. Then the dark
+ * what was paid, a pre-auth held, updated and captured, a processing error, and the end-of-day totals. Then the dark
  * theme, 1280×720 and a phone, with every visible button at least 44 px. Screenshots of each
  * screen go to artifacts/till-*.png (gitignored).
  */
@@ -238,6 +238,15 @@ describe("the till on Dashboard 2.0 at 800×480", function () {
     (await text('[data-action="capture"]')).trim().should.equal("Capture £60.00");
     await tap('[data-action="capture"]');
     (await result("approved")).should.equal("Captured £60.00");
+    await next();
+  });
+
+  it("shows a failed payment (the terminal's processing error)", async function () {
+    await tap('[data-tab="sale"]');
+    await typeAmount(["1", "2", "0", "4"]); // the simulator's magic ending 04: processing error
+    await tap('[data-action="pay"]');
+    (await result("failed")).should.equal("Failed");
+    await screenshot(till, "till-800-failed");
     await next();
   });
 
