@@ -9,7 +9,8 @@
 //     port) with the shop-counter example plus test/compat/compat-flow.json, both on the built-in
 //     simulator, and checks over HTTP: the seven node types are registered and enabled with no
 //     error, the module version, the examples in the library, the editor html/help/icons, sales of
-//     1250 (approved) and 1201 (declined), and a clean stop.
+//     1250 (approved) and 1201 (declined), and a clean stop. On 4.x and 5.x, @flowfuse/node-red-dashboard
+//     (the devDependency's range) is installed beside it and examples/till-dashboard.json is deployed.
 //     Targets: the lowest version `node-red.version` declares, on this Node (20); the newest 4.x on
 //     this Node; the newest 5.x on Node 22 (the `node` npm package, run with `npx -p node@22`).
 //  3. The engine without Node-RED: the tarball in a fresh dir, `require()` and `import` it, one
@@ -39,6 +40,8 @@ const verbose = Boolean(opt("verbose"));
 const wanted = (id) => !only || only.includes(id);
 const npmBin = process.platform === "win32" ? "npm.cmd" : "npm";
 const npxBin = process.platform === "win32" ? "npx.cmd" : "npx";
+
+const DASHBOARD = "@flowfuse/node-red-dashboard";
 
 const T0 = Date.now();
 const secs = (ms) => `${(ms / 1000).toFixed(1)}s`;
@@ -400,6 +403,15 @@ async function nodeRedTarget(col, { tmp, tarball, nodeBin, red, label }) {
   )
     return;
 
+  // Dashboard 2.0 beside the package on Node-RED 4 and 5: the till example must import and run there.
+  const withDashboard = label === "4" || label === "5";
+  const dashboardOk =
+    withDashboard &&
+    (await check(col, `install ${DASHBOARD}`, async () => {
+      await npm(["install", `${DASHBOARD}@${pkg.devDependencies[DASHBOARD]}`, "--omit=dev", "--loglevel=error"], userDir, 5 * 60_000);
+      return JSON.parse(fs.readFileSync(path.join(userDir, "node_modules", ...DASHBOARD.split("/"), "package.json"), "utf8")).version;
+    }));
+
   const installedPkg = path.join(userDir, "node_modules", ...modName.split("/"));
   const { flows, exampleSale } = flowsFor(installedPkg);
   fs.writeFileSync(path.join(userDir, "flows.json"), JSON.stringify(flows, null, 2));
@@ -594,6 +606,31 @@ async function nodeRedTarget(col, { tmp, tarball, nodeBin, red, label }) {
       );
       return "apiKey only in flows_cred.json";
     });
+
+    if (dashboardOk) {
+      // Imported as the editor does (Import → Examples → till-dashboard, then a full deploy):
+      // every type known, flows started, the till's page served by the dashboard.
+      await check(col, "till-dashboard example runs", async () => {
+        const ex = await http(`${base}/library/examples/flows/${modName}/till-dashboard`);
+        assert(ex.status === 200 && Array.isArray(ex.json), `till-dashboard → ${ex.status}`);
+        const mark = output.length;
+        const dep = await http(`${base}/flows`, { method: "POST", body: ex.json, headers: { "Node-RED-Deployment-Type": "full" } });
+        assert(dep.status === 200 || dep.status === 204, `POST /flows → ${dep.status} ${oneLine(dep.text)}`);
+        for (const deadline = Date.now() + 20_000; !/Started flows/.test(output.slice(mark));) {
+          assert(!/Waiting for missing types/.test(output.slice(mark)), `missing types:${oneLine(output.slice(mark), 300)}`);
+          assert(Date.now() < deadline, 'no "Started flows" within 20 s of deploying till-dashboard');
+          await delay(100);
+        }
+        const nodes = await http(`${base}/nodes`);
+        const ui = nodes.json.find((set) => (set.types || []).includes("ui-template"));
+        assert(ui && ui.module === DASHBOARD && ui.enabled === true && !ui.err, `ui-template: ${JSON.stringify(ui)}`);
+        const page = await http(`${base}/dashboard/till`, { accept: "text/html" });
+        assert(page.status === 200 && /<div id="app"/.test(page.text), `GET /dashboard/till → ${page.status}`);
+        return `${ex.json.length} nodes, /dashboard/till`;
+      });
+    } else if (withDashboard) {
+      skip(col, "till-dashboard example runs", `${DASHBOARD} not installed`);
+    }
 
     await check(col, "clean stop (SIGINT)", async () => {
       killGroup(child, "SIGINT");
