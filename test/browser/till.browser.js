@@ -297,3 +297,53 @@ describe("the till on Dashboard 2.0 at 800×480", function () {
     errors.should.eql([]);
   });
 });
+
+describe("the till when Dojo's answer to a sale is lost", function () {
+  this.timeout(120000);
+  let browser, nr, sim, till;
+  const errors = [];
+
+  before(async function () {
+    // Our simulator drops the connection before answering CreatePayment: the outcome is unknown
+    // until the node has asked Dojo after reconnecting. The example's connection points at it.
+    const { PacSimulator } = require("../../dist/simulator");
+    sim = await PacSimulator.start({ delays: "zero", faults: { dropBeforeResponse: "CreatePayment" }, virtualTerminal: false });
+    const flows = example.map((n) =>
+      n.id === CFG ? { ...n, environment: "custom", url: sim.url, softwareHouseId: "sh", eposId: "till-lost", requestTimeout: 5 } : n,
+    );
+    nr = await startNodeRed({ flows, credentials: { [CFG]: { ...sim.credentials } }, prepare: addDashboard });
+    browser = await launchBrowser();
+    till = await (await browser.newContext({ viewport: { width: 800, height: 480 }, hasTouch: true })).newPage();
+    till.setDefaultTimeout(STEP_MS);
+    till.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+    await till.goto(`${nr.url}dashboard/till`);
+    await till.locator("[data-till] .till-terminals [data-terminal]").first().waitFor();
+  });
+
+  after(async function () {
+    if (browser) await browser.close();
+    if (nr) await nr.stop();
+    if (sim) await sim.stop();
+  });
+
+  afterEach(async function () {
+    if (this.currentTest.state === "failed") {
+      if (till) await screenshot(till, "failure-till-lost").catch(() => undefined);
+      if (nr) console.log(nr.log().split("\n").slice(-30).join("\n"));
+    }
+  });
+
+  it('says "outcome unknown — checking" with no way to a new sale, then the outcome Dojo reports', async function () {
+    for (const k of ["1", "2", "5", "0"]) await till.locator(`[data-keypad] [data-key="${k}"]`).tap();
+    await till.locator('[data-action="pay"]').tap();
+    await till.locator('.till-sale[data-state="checking"]').waitFor();
+    (await till.locator('[data-field="result"]').textContent()).should.equal("Outcome unknown — checking");
+    (await till.locator('[data-action="next"]').isDisabled()).should.be.true("no new sale while checking");
+    await screenshot(till, "till-800-checking");
+    await till.locator('.till-sale[data-state="result"][data-result="approved"]').waitFor({ timeout: 20000 });
+    (await till.locator('[data-field="result"]').textContent()).should.equal("Approved £12.50");
+    (await till.locator('[data-field="detail"]').textContent()).should.match(/checked with Dojo$/);
+    await screenshot(till, "till-800-checked");
+    errors.should.eql([]);
+  });
+});
