@@ -176,4 +176,21 @@ describe("pac nodes for a till screen", function () {
     helper.getNode("refund").receive({ payload: { amount: 6000, refundOf: "hold-1" } });
     await until(() => rok.length === 1, "refunded in full");
   });
+
+  it("two refunds of one sale sent at once: only what the sale took passes", async () => {
+    const t = await loadTill({}, [
+      { id: "refund", type: "pac-refund", server: "cfg", terminalId: "", currency: "GBP", signature: "accept", wires: [["rok"], [], []] },
+      { id: "rok", type: "helper" },
+    ]);
+    const rok = collect("rok");
+    t.pay.receive({ payload: { amount: 1250, paymentId: "sale-c" } });
+    await until(() => t.ok.length === 1, "sale");
+    // Same tick, two terminals: both read the journal before either refund is in it.
+    helper.getNode("refund").receive({ payload: { amount: 1000, refundOf: "sale-c", terminalId: "SIM00001", paymentId: "ref-c1" } });
+    helper.getNode("refund").receive({ payload: { amount: 1000, refundOf: "sale-c", terminalId: "SIM00002", paymentId: "ref-c2" } });
+    await until(() => rok.length + t.errors.length === 2, "both answered");
+    rok.should.have.length(1);
+    t.errors.should.have.length(1);
+    t.errors[0].error.message.should.match(/at most £2\.50 can be refunded/);
+  });
 });

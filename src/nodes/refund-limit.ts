@@ -41,6 +41,8 @@ export async function refundLimitProblem(
   saleId: string,
   amount: number,
   currency: string,
+  /** Other refunds of this sale being sent now (id -> amount), maybe not in the journal yet. */
+  inFlight: ReadonlyMap<string, number> = new Map(),
   now = Date.now(),
 ): Promise<FlowError | undefined> {
   const all = await journal.query(0, now);
@@ -52,8 +54,11 @@ export async function refundLimitProblem(
   if (sale.currency !== undefined && sale.currency !== currency) {
     return invalidInput(`refundOf ${saleId}: the sale was in ${sale.currency}, the refund is in ${currency}`);
   }
-  const earlier = all.filter((p) => p.kind === "refund" && refundOfCtx(p) === saleId && p.rejected === undefined && !paidNothing(p.status));
-  const left = journalAmount(sale) - earlier.reduce((sum, p) => sum + journalAmount(p), 0);
+  const earlier = all.filter(
+    (p) => p.kind === "refund" && refundOfCtx(p) === saleId && p.rejected === undefined && !paidNothing(p.status) && !inFlight.has(p.id),
+  );
+  const sending = [...inFlight.values()].reduce((sum, n) => sum + n, 0);
+  const left = journalAmount(sale) - sending - earlier.reduce((sum, p) => sum + journalAmount(p), 0);
   if (amount > left) {
     const money = (n: number): string => formatMoney(n, currency) || `${n}`;
     return invalidInput(`refundOf ${saleId}: at most ${money(Math.max(left, 0))} can be refunded (paid ${money(journalAmount(sale))}), not ${money(amount)}`);

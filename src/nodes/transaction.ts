@@ -135,6 +135,8 @@ export function readRequest(msg: NodeMessage, def: TransactionDef, kind: Transac
 class TransactionNode extends UserNode {
   private readonly kind: TransactionKind;
   private readonly signaturePolicy: SignatureSetting;
+  /** Refunds with refundOf being sent by this node, per sale: refund id -> amount. */
+  private readonly refundsInFlight = new Map<string, Map<string, number>>();
   /** This node's claim: the outcomes, steps and signature questions of the payments it starts. */
   readonly owner: OwnerReceiver = {
     outcome: (o) => this.outcome(o),
@@ -163,12 +165,29 @@ class TransactionNode extends UserNode {
     const req = readRequest(msg, this.def, this.kind, this.runtime?.amountLimit);
     const refundOf = this.kind === "refund" && isPlainObject(msg.payload) ? readRefundOf(msg.payload) : undefined;
     const client = await this.client();
-    if (refundOf !== undefined) {
-      const problem = await refundLimitProblem(client.journal, refundOf, req.amount, req.currency);
+    if (refundOf === undefined) {
+      await this.begin(msg, req, client, done);
+      return;
+    }
+    // Reserved before the journal is read: two refunds of one sale at once cannot both pass.
+    const pending = this.refundsInFlight.get(refundOf) ?? new Map<string, number>();
+    this.refundsInFlight.set(refundOf, pending);
+    const others = new Map(pending);
+    pending.set(req.paymentId, req.amount);
+    try {
+      const problem = await refundLimitProblem(client.journal, refundOf, req.amount, req.currency, others);
       if (problem) throw problem;
       // Journaled with the refund's context: the next refund of this sale counts it.
       msg.refundOf = refundOf;
+      await this.begin(msg, req, client, done);
+    } finally {
+      pending.delete(req.paymentId);
+      if (pending.size === 0) this.refundsInFlight.delete(refundOf);
     }
+  }
+
+  /** Send the request (the journal has it once this resolves), the msg held for its outcome. */
+  private async begin(msg: NodeMessage, req: TransactionRequest, client: PacClient, done: DoneFn): Promise<void> {
     const terminalId = req.terminalId ?? (await this.pickTerminal(client));
     if (this.closed) {
       throw new FlowError("CLOSED", `the node was redeployed before ${this.kind} ${req.paymentId} was sent: nothing was charged`, req.paymentId);
