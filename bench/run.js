@@ -13,6 +13,10 @@
 //
 // Options: --no-build (use the repo's dist/ and nodes/ as they are), --quick (short windows, one run
 // per row, for trying it out), --no-nodes (skip everything Node-RED: those rows print n/a).
+// The Raspberry Pi sections (bench/pi/: soak, event loop, slow storage, one core, idle, cold start)
+// run after the rows: --soak-minutes N (default 1, the issue's soak is 10), --idle-minutes N
+// (default 1, the issue's is 5), --pi-only (only those sections), --no-pi (skip them),
+// --pi-sections a,b (only those of soak, slowStorage, oneCore, idle, coldStart).
 "use strict";
 const fs = require("fs");
 const os = require("os");
@@ -26,16 +30,51 @@ const { delay, median, cpuMs } = require("./common");
 const REPO = path.resolve(__dirname, "..");
 const OUT_DIR = path.join(REPO, "bench-results");
 let ROOT = REPO; // the package under test: a private build (see prepare())
-const args = new Set(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const args = new Set(argv);
 const QUICK = args.has("--quick");
 const NO_NODES = args.has("--no-nodes");
+const PI_ONLY = args.has("--pi-only");
+const NO_PI = args.has("--no-pi");
+/** The number after a flag (--soak-minutes 10), or the default. */
+function numberArg(name, dflt) {
+  const i = argv.indexOf(name);
+  if (i < 0) return dflt;
+  const v = Number(argv[i + 1]);
+  if (!(v > 0) || !Number.isFinite(v)) {
+    process.stderr.write(`${name} needs a positive number of minutes\n`);
+    process.exit(2);
+  }
+  return v;
+}
+const SOAK_MINUTES = numberArg("--soak-minutes", 1);
+const IDLE_MINUTES = numberArg("--idle-minutes", 1);
+if (PI_ONLY && NO_PI) {
+  process.stderr.write("--pi-only and --no-pi together leave nothing to run\n");
+  process.exit(2);
+}
 let naText = "n/a (nodes not built)";
 
 const TERMINAL_COUNTS = [1, 10, 100];
 const WARMUP_MS = QUICK ? 500 : 1000;
 const WINDOW_MS = QUICK ? 1500 : 3000;
 const REPS = QUICK ? 1 : 2; // each row runs REPS times (interleaved); the table shows the best run
-const WATCHDOG_MS = 330_000;
+const { runPi, plannedMs, SECTIONS } = require("./pi");
+const PI_SECTIONS = (() => {
+  const i = argv.indexOf("--pi-sections");
+  if (i < 0) return null;
+  const list = String(argv[i + 1] || "")
+    .split(",")
+    .filter(Boolean);
+  const bad = list.filter((x) => !SECTIONS.includes(x));
+  if (!list.length || bad.length) {
+    process.stderr.write(`--pi-sections takes a comma-separated list of ${SECTIONS.join(", ")}\n`);
+    process.exit(2);
+  }
+  return list;
+})();
+const PI_MS = NO_PI ? 0 : plannedMs({ soakMinutes: SOAK_MINUTES, idleMinutes: IDLE_MINUTES, quick: QUICK });
+const WATCHDOG_MS = (PI_ONLY ? 60_000 : 330_000) + PI_MS;
 const CLIENT_FLAGS = ["--max-old-space-size=256"]; // the same heap cap for all three clients
 const HEAP_BUDGET_MS = QUICK ? 10_000 : 30_000; // the 50k-payment heap run must fit in this
 const HEAP_TARGET = 50_000;
@@ -168,11 +207,14 @@ async function startSim() {
 // ---- workers ---------------------------------------------------------------------------------
 
 /** Fork a worker; resolves with its result. onWindow(edge) is awaited-free (fire and forget). */
-function runWorker(script, cfg, { flags = [], timeoutMs = 60_000, onWindow } = {}) {
+function runWorker(script, cfg, { flags = [], timeoutMs = 60_000, onWindow, env, pin } = {}) {
   return new Promise((resolve, reject) => {
+    // pin: a CPU list for taskset (the worker is node started by taskset; IPC passes through exec)
+    const pinned = pin ? { execPath: "taskset", execArgv: ["-c", pin, process.execPath, ...flags] } : { execArgv: flags };
     const child = track(
       fork(path.join(__dirname, script), [JSON.stringify(cfg)], {
-        execArgv: flags,
+        ...pinned,
+        ...(env ? { env: { ...process.env, ...env } } : {}),
         stdio: ["ignore", "pipe", "pipe", "ipc"],
       }),
     );
@@ -270,7 +312,7 @@ async function prepare() {
 
 // ---- the rows ----------------------------------------------------------------------------------
 
-async function runRow(kind, terminals, runId) {
+async function runRow(kind, terminals, runId, { pin } = {}) {
   const sim = await startSim();
   try {
     const cfg = {
@@ -299,7 +341,7 @@ async function runRow(kind, terminals, runId) {
       );
     };
     const script = kind === "nodes" ? "nodes-worker.js" : "client-worker.js";
-    const result = await runWorker(script, cfg, { flags: CLIENT_FLAGS, timeoutMs: 60_000, onWindow });
+    const result = await runWorker(script, cfg, { flags: CLIENT_FLAGS, timeoutMs: 60_000, onWindow, pin });
     await Promise.all(pending);
     if (simCpu.start && simCpu.end) {
       const simMs = simCpu.end.ms - simCpu.start.ms;
@@ -624,6 +666,97 @@ async function main() {
   const bgBefore = await backgroundLoad(1000);
   if (bgBefore !== null) log(`other CPU load before the run: ${bgBefore.toFixed(0)}% of one core`);
 
+  const out = [];
+  const targets = [];
+  let classic = { runs: [], rows: [], extra: {} };
+  if (!PI_ONLY) classic = await classicSections({ log, nodesReady, notes, bgBefore, runId, out, targets });
+  else
+    out.push(
+      `PAC benchmark (--pi-only): ${new Date().toISOString()}  node ${process.version}  ${os.cpus().length} CPUs  ${os.platform()}; other CPU before the run: ${bgBefore === null ? "-" : bgBefore.toFixed(0) + "%"}`,
+      "",
+    );
+  let pi = null;
+  if (!NO_PI) {
+    const bgPi = PI_ONLY ? bgBefore : await backgroundLoad(1000);
+    pi = await runPi({
+      ROOT,
+      REPO,
+      scratch: process.env.BENCH_TMP,
+      runId,
+      quick: QUICK,
+      soakMinutes: SOAK_MINUTES,
+      idleMinutes: IDLE_MINUTES,
+      nodesReady,
+      log,
+      startSim,
+      runWorker,
+      runRow,
+      track,
+      only: PI_SECTIONS,
+    });
+    pi.otherCpuBeforePct = bgPi;
+    const bgAfter = await backgroundLoad(1000);
+    pi.otherCpuAfterPct = bgAfter;
+    out.push(...pi.lines);
+    out.push(
+      `NOTE: other CPU load on the machine (100% = one core of ${os.cpus().length}): ${bgPi === null ? "-" : bgPi.toFixed(0) + "%"} before these sections, ${bgAfter === null ? "-" : bgAfter.toFixed(0) + "%"} after; the event-loop and timing figures are only conclusive on a quiet machine.`,
+    );
+    out.push("");
+    targets.push(...pi.targets);
+  }
+  out.push(`total time ${((Date.now() - began) / 1000).toFixed(0)} s; results in bench-results/bench.json`);
+
+  process.stdout.write(out.join("\n") + "\n");
+  const { runs, rows, extra } = classic;
+
+  fs.mkdirSync(OUT_DIR, { recursive: true });
+  const json = {
+    at: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0] && os.cpus()[0].model,
+    config: {
+      terminalCounts: TERMINAL_COUNTS,
+      warmupMs: WARMUP_MS,
+      windowMs: WINDOW_MS,
+      reps: REPS,
+      clientFlags: CLIENT_FLAGS,
+      quick: QUICK,
+      piOnly: PI_ONLY,
+      noPi: NO_PI,
+      soakMinutes: NO_PI ? null : SOAK_MINUTES,
+      idleMinutes: NO_PI ? null : IDLE_MINUTES,
+    },
+    otherCpuBeforePct: bgBefore,
+    runs,
+    notes,
+    nodesReady,
+    rows: rows.map((r) => {
+      const f = r.floor;
+      return {
+        ...r,
+        ratioToFloor:
+          f && !r.error && !r.na
+            ? {
+                perSec: ratio(r.perSec, f.perSec),
+                p50Ms: ratio(r.p50Ms, f.p50Ms),
+                p99Ms: ratio(r.p99Ms, f.p99Ms),
+                cpuMsPerPayment: ratio(r.cpuMsPerPayment, f.cpuMsPerPayment),
+                peakRss: ratio(r.peakRss, f.peakRss),
+              }
+            : null,
+      };
+    }),
+    extra,
+    pi: pi ? { sections: pi.sections, otherCpuBeforePct: pi.otherCpuBeforePct, otherCpuAfterPct: pi.otherCpuAfterPct } : null,
+    targets,
+    text: out.join("\n"),
+  };
+  fs.writeFileSync(path.join(OUT_DIR, "bench.json"), JSON.stringify(json, null, 2) + "\n");
+}
+
+/** The rows and the other measurements (everything before issue 18's sections); fills out and targets. */
+async function classicSections({ log, nodesReady, notes, bgBefore, runId, out, targets }) {
   // 1. the rows, interleaved (rep by rep, terminal count by terminal count) so drift and other
   //    load on the machine hit every client alike; the best of REPS runs is shown
   const runs = [];
@@ -679,7 +812,6 @@ async function main() {
   await attempt("connection", () => connectionLoss());
 
   // 3. report
-  const out = [];
   out.push(`PAC benchmark: ${new Date().toISOString()}  node ${process.version}  ${os.cpus().length} CPUs  ${os.platform()}`);
   out.push(
     `Same AUTO sale everywhere (amount 1000: ack, 4 notifications, RecordPayment, acknowledgement); each terminal starts its next sale when the last has its final result.`,
@@ -772,7 +904,6 @@ async function main() {
   out.push("");
 
   // 4. targets
-  const targets = [];
   // N/A only for what was deliberately not measured (the nodes, when nodes/ is not built); a
   // measurement that failed or produced nothing is a FAIL, never a silent N/A.
   const target = (name, ok, detail, notApplicable = false) => targets.push({ name, pass: notApplicable ? null : ok === null ? false : !!ok, detail });
@@ -849,42 +980,7 @@ async function main() {
   }
   for (const t of targets) out.push(`${t.pass === null ? "N/A " : t.pass ? "PASS" : "FAIL"}  ${t.name}: ${t.detail}`);
   out.push("");
-  out.push(`total time ${((Date.now() - began) / 1000).toFixed(0)} s; results in bench-results/bench.json`);
-
-  process.stdout.write(out.join("\n") + "\n");
-
-  fs.mkdirSync(OUT_DIR, { recursive: true });
-  const json = {
-    at: new Date().toISOString(),
-    node: process.version,
-    cpus: os.cpus().length,
-    cpuModel: os.cpus()[0] && os.cpus()[0].model,
-    config: { terminalCounts: TERMINAL_COUNTS, warmupMs: WARMUP_MS, windowMs: WINDOW_MS, reps: REPS, clientFlags: CLIENT_FLAGS, quick: QUICK },
-    otherCpuBeforePct: bgBefore,
-    runs,
-    notes,
-    nodesReady,
-    rows: rows.map((r) => {
-      const f = r.floor;
-      return {
-        ...r,
-        ratioToFloor:
-          f && !r.error && !r.na
-            ? {
-                perSec: ratio(r.perSec, f.perSec),
-                p50Ms: ratio(r.p50Ms, f.p50Ms),
-                p99Ms: ratio(r.p99Ms, f.p99Ms),
-                cpuMsPerPayment: ratio(r.cpuMsPerPayment, f.cpuMsPerPayment),
-                peakRss: ratio(r.peakRss, f.peakRss),
-              }
-            : null,
-      };
-    }),
-    extra,
-    targets,
-    text: out.join("\n"),
-  };
-  fs.writeFileSync(path.join(OUT_DIR, "bench.json"), JSON.stringify(json, null, 2) + "\n");
+  return { runs, rows, extra };
 }
 
 main()

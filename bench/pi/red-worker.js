@@ -1,0 +1,517 @@
+#!/usr/bin/env node
+// A real Node-RED runtime (embedded, http on 127.0.0.1:0) for the Raspberry Pi sections of the
+// benchmark (bench/pi/index.js forks it). argv[2] = JSON config:
+//   {mode: "soak"|"idle", withPackage, ordinaryFlow? (default true), url, accountName, apiKey, eposId, userDir?, terminals,
+//    ratePerSec, warmupMs, durationMs, sampleMs, burstMs?, heartbeatIntervalMs?, expectJournalWrites?}
+// Flows: an "ordinary" flow (inject every 50 ms -> function doing JSON and sorting work -> change ->
+// counter) and, withPackage, pac-config (custom URL) -> pac-payment -> counter. In "soak" mode sales
+// are offered at a steady ratePerSec, round-robin to idle terminals (a terminal busy with its last
+// sale is skipped and counted as missed), then optionally a closed-loop burst (every terminal starts
+// its next sale at once) for burstMs. "idle" mode: connected, no sales, CPU and heap over durationMs.
+// Measured in the window after warm-up: event-loop delay (perf_hooks.monitorEventLoopDelay), heap,
+// RSS, fds, active timers/handles and listeners every sampleMs, and the sync probe's figures when
+// bench/pi/sync-probe.js is preloaded.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const http = require("http");
+const { performance, monitorEventLoopDelay, PerformanceObserver } = require("perf_hooks");
+const { ROOT, terminalIds, until, delay, percentile, scratchDir, workerSetup } = require("../common");
+
+const planned = JSON.parse(process.argv[2] || "{}");
+const { cfg, send } = workerSetup((planned.durationMs || 0) + (planned.warmupMs || 0) + (planned.burstMs || 0) + 120_000);
+
+const probe = globalThis[Symbol.for("pac-bench-sync-probe")] || null;
+if (probe) probe.wrapWs(require(require.resolve("ws", { paths: [ROOT] })));
+
+let userDir = null;
+let ownUserDir = false;
+let RED = null;
+let server = null;
+
+function flows() {
+  const f = [
+    { id: "tab", type: "tab", label: "bench" },
+    { id: "count", type: "bench-counter", z: "tab", name: "", x: 600, y: 100, wires: [] },
+  ];
+  if (cfg.ordinaryFlow !== false) f.push(...ordinaryFlow());
+  if (cfg.withPackage) f.push(...paymentNodes());
+  return f;
+}
+
+function ordinaryFlow() {
+  return [
+    // the shop's other work: 20 msgs/s through a function doing some JSON and sorting
+    {
+      id: "tick",
+      type: "inject",
+      z: "tab",
+      name: "",
+      props: [{ p: "payload" }],
+      repeat: "0.05",
+      once: true,
+      onceDelay: "0.1",
+      topic: "",
+      payload: "",
+      payloadType: "date",
+      x: 100,
+      y: 300,
+      wires: [["work"]],
+    },
+    {
+      id: "work",
+      type: "function",
+      z: "tab",
+      name: "ordinary work",
+      func:
+        "const items = [];\nfor (let i = 0; i < 200; i++) items.push({ sku: 'A' + ((i * 7919) % 1000), qty: i % 5, price: (i * 37) % 1000 });\n" +
+        "const copy = JSON.parse(JSON.stringify(items));\ncopy.sort((a, b) => a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0);\n" +
+        "msg.payload = copy.reduce((s, x) => s + x.qty * x.price, 0);\nreturn msg;",
+      outputs: 1,
+      x: 300,
+      y: 300,
+      wires: [["tag"]],
+    },
+    {
+      id: "tag",
+      type: "change",
+      z: "tab",
+      name: "",
+      rules: [{ t: "set", p: "topic", pt: "msg", to: "total", tot: "str" }],
+      x: 450,
+      y: 300,
+      wires: [["count"]],
+    },
+  ];
+}
+
+function paymentNodes() {
+  return [
+    {
+      id: "cfg",
+      type: "pac-config",
+      name: "",
+      environment: "custom",
+      url: cfg.url,
+      eposId: cfg.eposId,
+      softwareHouseId: "bench",
+      requestTimeout: 30,
+    },
+    {
+      id: "pay",
+      type: "pac-payment",
+      z: "tab",
+      name: "",
+      server: "cfg",
+      terminalId: "",
+      currency: "GBP",
+      captureMode: "AUTO",
+      signature: "accept",
+      x: 300,
+      y: 100,
+      wires: [["count"], ["count"], []],
+    },
+    { id: "catch", type: "catch", z: "tab", name: "", scope: null, uncaught: false, x: 300, y: 200, wires: [["count"]] },
+  ];
+}
+
+function makeUserDir() {
+  if (cfg.userDir) userDir = cfg.userDir;
+  else {
+    userDir = scratchDir("pac-bench-pi-red-");
+    ownUserDir = true;
+  }
+  if (cfg.withPackage) {
+    const scope = path.join(userDir, "node_modules", "@shopflow");
+    fs.mkdirSync(scope, { recursive: true });
+    fs.symlinkSync(ROOT, path.join(scope, "node-red-dojo-pac"), "dir");
+  }
+  fs.writeFileSync(path.join(userDir, "package.json"), JSON.stringify({ name: "pac-bench-userdir", private: true }));
+  fs.writeFileSync(path.join(userDir, "flows.json"), JSON.stringify(flows()));
+  if (cfg.withPackage) fs.writeFileSync(path.join(userDir, "flows_cred.json"), JSON.stringify({ cfg: { accountName: cfg.accountName, apiKey: cfg.apiKey } }));
+}
+
+async function startRed() {
+  const express = require("express");
+  RED = require("node-red");
+  const app = express();
+  server = http.createServer(app);
+  const settings = {
+    userDir,
+    nodesDir: [path.join(__dirname, "..", "red-nodes")],
+    flowFile: "flows.json",
+    credentialSecret: false,
+    httpAdminRoot: "/red",
+    httpNodeRoot: "/api",
+    uiHost: "127.0.0.1",
+    logging: { console: { level: "warn", metrics: false, audit: false } },
+    editorTheme: { projects: { enabled: false }, tours: false },
+    externalModules: { autoInstall: false, palette: { allowInstall: false } },
+    telemetry: { enabled: false, updateNotification: false },
+    diagnostics: { enabled: false },
+    runtimeState: { enabled: false },
+    functionGlobalContext: {},
+    ...(cfg.heartbeatIntervalMs !== undefined ? { dojoPac: { heartbeatIntervalMs: cfg.heartbeatIntervalMs } } : {}),
+  };
+  RED.init(server, settings);
+  app.use(settings.httpAdminRoot, RED.httpAdmin);
+  app.use(settings.httpNodeRoot, RED.httpNode);
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
+  });
+  const events = require("@node-red/util").events;
+  const flowsStarted = new Promise((resolve) => events.once("flows:started", resolve));
+  await RED.start();
+  await Promise.race([flowsStarted, delay(15_000).then(() => Promise.reject(new Error("flows did not start within 15 s")))]);
+  if (cfg.withPackage) {
+    await until(
+      () => {
+        const c = RED.nodes.getNode("cfg");
+        return c && c.pac && c.pac.client && c.pac.client.state === "open";
+      },
+      "pac-config connected",
+      20_000,
+    );
+  }
+}
+
+async function stopRed() {
+  if (RED) {
+    try {
+      await Promise.race([RED.stop(), delay(10_000)]);
+    } catch {
+      /* exiting anyway */
+    }
+  }
+  if (server) server.closeAllConnections?.();
+}
+
+// ---- what is sampled --------------------------------------------------------------------------
+
+function client() {
+  const c = RED && RED.nodes.getNode("cfg");
+  return c && c.pac && c.pac.client ? c.pac.client : null;
+}
+
+function listenerCount(emitter) {
+  if (!emitter || typeof emitter.eventNames !== "function") return 0;
+  return emitter.eventNames().reduce((n, e) => n + emitter.listenerCount(e), 0);
+}
+
+function sample(t0) {
+  const m = process.memoryUsage();
+  let fds = null;
+  try {
+    fds = fs.readdirSync("/proc/self/fd").length;
+  } catch {
+    /* not Linux */
+  }
+  const res = process.getActiveResourcesInfo();
+  const c = client();
+  return {
+    t: (performance.now() - t0) / 1000,
+    heapUsed: m.heapUsed,
+    rss: m.rss,
+    fds,
+    timers: res.filter((r) => r === "Timeout").length,
+    handles: res.length,
+    listeners: listenerCount(process) + listenerCount(c) + listenerCount(c && c.outbox),
+  };
+}
+
+const ELD_RESOLUTION_MS = 10;
+
+/** The histogram holds the whole interval between samples: the delay is what exceeds the resolution. */
+function eld(h) {
+  const d = (ns) => Math.max(0, ns / 1e6 - ELD_RESOLUTION_MS);
+  return {
+    p50Ms: d(h.percentile(50)),
+    p99Ms: d(h.percentile(99)),
+    maxMs: d(h.max),
+    meanMs: d(h.mean),
+    samples: h.count,
+  };
+}
+
+/**
+ * Where the long delays come from: the 5 longest stalls (a 10 ms timer's lateness beyond 25 ms, with
+ * when they happened) and the GC pauses meanwhile (count, total, longest; the forced ones excluded).
+ */
+function stallWatch(t0) {
+  const stalls = [];
+  const gc = { count: 0, totalMs: 0, maxMs: 0, over10Ms: 0 };
+  let forced = false;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const late = now - last - 10;
+    last = now;
+    if (late > 25) {
+      stalls.push({ t: (now - t0) / 1000, ms: late });
+      stalls.sort((a, b) => b.ms - a.ms);
+      stalls.length = Math.min(stalls.length, 5);
+    }
+  }, 10);
+  const obs = new PerformanceObserver((list) => {
+    if (forced) return;
+    for (const e of list.getEntries()) {
+      gc.count++;
+      gc.totalMs += e.duration;
+      gc.maxMs = Math.max(gc.maxMs, e.duration);
+      if (e.duration > 10) gc.over10Ms++;
+    }
+  });
+  obs.observe({ entryTypes: ["gc"] });
+  return {
+    forcing(on) {
+      forced = on;
+      last = performance.now();
+    },
+    stop() {
+      clearInterval(timer);
+      obs.disconnect();
+      return { stalls, gc };
+    },
+  };
+}
+
+// ---- load --------------------------------------------------------------------------------------
+
+/** Steady offered load (ratePerSec, round-robin over idle terminals), or closed loop when burst. */
+function salesDriver() {
+  const ids = terminalIds(cfg.terminals);
+  const busy = new Set();
+  const lat = [];
+  const st = { offered: 0, approved: 0, errors: 0, missed: 0, errorSamples: [], closedLoop: false, counting: false };
+  const pay = RED.nodes.getNode("pay");
+  let rr = 0;
+  const start = (terminalId) => {
+    busy.add(terminalId);
+    st.offered++;
+    pay.receive({ payload: { amount: 1000, terminalId }, benchT0: performance.now(), benchTerminal: terminalId });
+  };
+  global.__pacBenchHook = (msg) => {
+    const t0 = msg.benchT0;
+    if (typeof t0 !== "number") return;
+    msg.benchT0 = undefined;
+    const terminalId = msg.benchTerminal;
+    busy.delete(terminalId);
+    const ok = !msg.error && msg.payload && msg.payload.status === "CAPTURED";
+    if (ok) {
+      if (st.counting) {
+        st.approved++;
+        lat.push(performance.now() - t0);
+      }
+    } else {
+      st.errors++;
+      if (st.errorSamples.length < 5) st.errorSamples.push(msg.error ? msg.error.message : `status ${msg.payload && msg.payload.status}`);
+    }
+    if (st.closedLoop) start(terminalId);
+  };
+  let due = 0;
+  let last = performance.now();
+  const tick = setInterval(() => {
+    const now = performance.now();
+    due += ((now - last) / 1000) * cfg.ratePerSec;
+    last = now;
+    while (due >= 1) {
+      due--;
+      let picked = null;
+      for (let k = 0; k < ids.length; k++) {
+        const id = ids[(rr + k) % ids.length];
+        if (!busy.has(id)) {
+          picked = id;
+          rr = (rr + k + 1) % ids.length;
+          break;
+        }
+      }
+      if (picked === null) {
+        if (st.counting) st.missed++;
+      } else start(picked);
+    }
+  }, 20);
+  return {
+    st,
+    lat,
+    count(on) {
+      st.counting = on;
+    },
+    burst() {
+      clearInterval(tick);
+      st.closedLoop = true;
+      for (const id of ids) if (!busy.has(id)) start(id);
+    },
+    async stop() {
+      clearInterval(tick);
+      st.closedLoop = false;
+      await until(() => busy.size === 0, "sales in flight to finish", 15_000).catch(() => undefined);
+    },
+  };
+}
+
+function latencies(lat) {
+  const s = Float64Array.from(lat).sort();
+  return { p50Ms: percentile(s, 50), p99Ms: percentile(s, 99), maxMs: s.length ? s[s.length - 1] : null };
+}
+
+// ---- modes ---------------------------------------------------------------------------------------
+
+async function soak() {
+  const driver = cfg.withPackage ? salesDriver() : null;
+  await delay(cfg.warmupMs);
+  // The warm-up ends with one full collection, so the slopes start from live data, not from what
+  // starting up (and opening a 16 MiB journal) left for a later major GC.
+  if (typeof global.gc === "function") global.gc();
+  const h = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const probe0 = probe ? probe.snapshot() : null;
+  if (driver) driver.count(true);
+  h.enable();
+  const watch = stallWatch(t0);
+  const samples = [{ ...sample(t0), afterGc: typeof global.gc === "function" }];
+  const sampler = setInterval(() => samples.push(sample(t0)), cfg.sampleMs);
+  // Every 10 s a full collection, then a sample: the live heap. The event-loop histogram is paused
+  // around it, so the forced collection (which a shop's Node-RED never does) is not counted.
+  const collector =
+    typeof global.gc === "function"
+      ? setInterval(() => {
+          h.disable();
+          watch.forcing(true);
+          global.gc();
+          samples.push({ ...sample(t0), afterGc: true });
+          // the GC entry is delivered later; the next timer tick clears the flag
+          setImmediate(() => watch.forcing(false));
+          h.enable();
+        }, 10_000)
+      : null;
+  await delay(cfg.durationMs);
+  clearInterval(sampler);
+  clearInterval(collector);
+  const stallInfo = watch.stop();
+  h.disable();
+  const windowS = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const result = {
+    windowS,
+    eventLoop: { ...eld(h), ...stallInfo },
+    cpuPct: (100 * (cpu.user + cpu.system)) / 1000 / (windowS * 1000),
+    samples,
+  };
+  if (probe) result.sync = diff(probe.snapshot(), probe0);
+  if (driver) {
+    driver.count(false);
+    result.sales = { ...driver.st, perSec: driver.st.approved / windowS, ...latencies(driver.lat) };
+    if (cfg.burstMs) {
+      // closed loop: how fast the 10 terminals can go (group commit shows here on a slow disk)
+      const b0 = probe ? probe.snapshot() : null;
+      driver.lat.length = 0;
+      driver.st.approved = 0;
+      const hb = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
+      driver.count(true);
+      hb.enable();
+      const tb = performance.now();
+      driver.burst();
+      await delay(cfg.burstMs);
+      driver.count(false);
+      hb.disable();
+      const bs = (performance.now() - tb) / 1000;
+      result.burst = { windowS: bs, approved: driver.st.approved, perSec: driver.st.approved / bs, ...latencies(driver.lat), eventLoop: eld(hb) };
+      if (probe) result.burst.sync = diff(probe.snapshot(), b0);
+    }
+    await driver.stop();
+  }
+  return result;
+}
+
+function diff(a, b) {
+  const out = {};
+  for (const k of Object.keys(a)) if (typeof a[k] === "number") out[k] = a[k] - (b ? b[k] : 0);
+  out.aheadSamples = a.aheadSamples;
+  return out;
+}
+
+async function idle() {
+  await delay(cfg.warmupMs);
+  if (typeof global.gc !== "function") throw new Error("run with --expose-gc");
+  const settled = async () => {
+    const xs = [];
+    for (let i = 0; i < 3; i++) {
+      global.gc();
+      await delay(100);
+      xs.push(process.memoryUsage().heapUsed);
+    }
+    return Math.min(...xs);
+  };
+  const heap0 = await settled();
+  const probe0 = probe ? probe.snapshot() : null;
+  const res0 = sample(performance.now());
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await delay(cfg.durationMs); // nothing of ours runs meanwhile: the CPU is Node-RED's and the package's
+  const cpu = process.cpuUsage(cpu0);
+  const windowS = (performance.now() - t0) / 1000;
+  const res1 = sample(performance.now());
+  const heap1 = await settled();
+  const c = client();
+  return {
+    windowS,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    cpuPct: (100 * (cpu.user + cpu.system)) / 1000 / (windowS * 1000),
+    heapStart: heap0,
+    heapEnd: heap1,
+    heapGrowth: heap1 - heap0,
+    rssStart: res0.rss,
+    rssEnd: res1.rss,
+    start: res0,
+    end: res1,
+    sync: probe ? diff(probe.snapshot(), probe0) : null,
+    state: c ? c.state : null,
+  };
+}
+
+function journalFiles() {
+  const dir = path.join(userDir, "dojo-pac-journal");
+  let names = [];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return null;
+  }
+  const now = Date.now();
+  return names
+    .filter((n) => n.endsWith(".jsonl"))
+    .map((n) => {
+      const st = fs.statSync(path.join(dir, n));
+      const seg = /\.(\d+)\.jsonl$/.exec(n);
+      return { name: n, segment: seg ? Number(seg[1]) : null, bytes: st.size, ageDays: (now - st.mtimeMs) / 86_400_000 };
+    });
+}
+
+async function main() {
+  let result;
+  makeUserDir();
+  try {
+    await startRed();
+    if (cfg.mode === "soak") result = await soak();
+    else if (cfg.mode === "idle") result = await idle();
+    else throw new Error(`unknown mode ${cfg.mode}`);
+  } finally {
+    await stopRed();
+  }
+  result.journalFiles = journalFiles();
+  if (ownUserDir) fs.rmSync(userDir, { recursive: true, force: true });
+  send({ type: "result", result });
+  setTimeout(() => process.exit(0), 50);
+}
+
+main().catch((e) => {
+  send({ type: "error", message: e && e.stack ? e.stack : String(e) });
+  try {
+    if (ownUserDir && userDir) fs.rmSync(userDir, { recursive: true, force: true });
+  } catch {
+    /* best effort */
+  }
+  setTimeout(() => process.exit(1), 50);
+});
