@@ -30,7 +30,7 @@ const RATE = 50;
 function plannedMs(o) {
   const soak = o.soakMinutes * 60_000;
   const idle = o.idleMinutes * 60_000;
-  return soak + Math.min(soak, 60_000) + idle + Math.min(idle, 60_000) + (o.quick ? 150_000 : 240_000);
+  return soak + Math.min(soak, 60_000) + idle + Math.min(idle, 60_000) + (o.quick ? 240_000 : 360_000);
 }
 
 // ---- small statistics ----------------------------------------------------------------------------
