@@ -111,13 +111,13 @@ async function soak(ctx) {
       `soak: Node-RED with the package, ${TERMINALS} terminals at ${RATE} sales/s + an ordinary flow, ${warmupMs / 1000} s warm-up + ${fmt(durationMs / 1000)} s`,
     );
     const withPay = await ctx.runWorker("pi/red-worker.js", redCfg(sim, eposId, { mode: "soak", withPackage: true, userDir, warmupMs, durationMs }), {
-      flags: [...PI_FLAGS, "--expose-gc"],
+      flags: [...PI_FLAGS, "--expose-gc", "-r", SYNC_PROBE],
       timeoutMs: durationMs + warmupMs + 120_000,
     });
     const baseMs = Math.min(durationMs, 60_000);
     ctx.log(`soak: the same Node-RED and ordinary flow without payments, ${fmt(baseMs / 1000)} s`);
     const without = await ctx.runWorker("pi/red-worker.js", redCfg(sim, `${eposId}-base`, { mode: "soak", withPackage: false, warmupMs, durationMs: baseMs }), {
-      flags: [...PI_FLAGS, "--expose-gc"],
+      flags: [...PI_FLAGS, "--expose-gc", "-r", SYNC_PROBE],
       timeoutMs: baseMs + warmupMs + 120_000,
     });
     const samples = withPay.samples;
@@ -147,6 +147,7 @@ async function soak(ctx) {
 }
 
 const stallText = (e) => (e.stalls && e.stalls.length ? e.stalls.map((x) => `${fmt(x.ms)} ms at ${fmt(x.t, 1)} s`).join(", ") : "none > 25 ms");
+const inlineText = (x) => (x ? `${fmt(x.inlineSyncs)} of ${fmt(x.syncs)}, longest ${fmt(x.inlineSyncMaxMs, 1)} ms, ${x.inlineSyncsOver25Ms} over 25 ms` : "-");
 const gcText = (e) => (e.gc ? `${e.gc.count}, longest ${fmt(e.gc.maxMs, 1)} ms, ${e.gc.over10Ms} over 10 ms` : "-");
 
 function soakTargets(s, target) {
@@ -187,7 +188,7 @@ function soakTargets(s, target) {
     `event loop during the soak: p99 <= 10 ms and max <= 50 ms`,
     e.p99Ms <= 10 && e.maxMs <= 50,
     `p50 ${fmt(e.p50Ms, 1)} / p99 ${fmt(e.p99Ms, 1)} / max ${fmt(e.maxMs, 1)} ms with payments; without payments p50 ${fmt(b.p50Ms, 1)} / p99 ${fmt(b.p99Ms, 1)} / max ${fmt(b.maxMs, 1)} ms; Node-RED CPU ${fmt(s.withPayments.cpuPct, 1)}% vs ${fmt(s.withoutPayments.cpuPct, 1)}% of a core; ` +
-      `longest stalls with payments ${stallText(e)}, without ${stallText(b)}; GC pauses with payments: ${gcText(e)}, without: ${gcText(b)}`,
+      `inline (event-loop) fdatasyncs ${inlineText(s.withPayments.sync)}; longest stalls with payments ${stallText(e)}, without ${stallText(b)}; GC pauses with payments: ${gcText(e)}, without: ${gcText(b)}`,
   );
 }
 

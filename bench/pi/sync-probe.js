@@ -23,6 +23,9 @@ if (!globalThis[KEY]) {
     records: 0,
     syncs: 0,
     syncMsTotal: 0,
+    inlineSyncs: 0, // fdatasyncSync: on the event loop, which waits for it
+    inlineSyncMaxMs: 0,
+    inlineSyncsOver25Ms: 0,
     acks: 0, // RecordPayment acknowledgements seen
     acksAfterSync: 0, // ... whose record line was covered by a completed fdatasync
     acksAhead: 0, // ... sent before that (a violation)
@@ -98,8 +101,12 @@ if (!globalThis[KEY]) {
     const t0 = performance.now();
     const r = origSyncSync.apply(this, arguments);
     if (watch) {
+      const ms = performance.now() - t0;
       stats.syncs++;
-      stats.syncMsTotal += performance.now() - t0;
+      stats.syncMsTotal += ms;
+      stats.inlineSyncs++;
+      stats.inlineSyncMaxMs = Math.max(stats.inlineSyncMaxMs, ms);
+      if (ms > 25) stats.inlineSyncsOver25Ms++;
       const s = state(fd);
       s.synced = Math.max(s.synced, upTo);
     }
