@@ -163,7 +163,9 @@ async function startSim() {
   const child = track(
     spawn(process.execPath, [path.join(__dirname, "sim-process.js")], {
       stdio: ["pipe", "pipe", "pipe"],
-      env: { ...process.env, BENCH_SIM_TERMINALS: "100" },
+      // Its lifetime cap (a guard against an orphaned simulator) outlasts the whole run: a 10-minute
+      // soak once outlived the default cap, and its last 20 s of sales failed with "not connected".
+      env: { ...process.env, BENCH_SIM_TERMINALS: "100", BENCH_SIM_LIFETIME_MS: String(WATCHDOG_MS + 60_000) },
     }),
   );
   let stderr = "";

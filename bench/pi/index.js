@@ -30,7 +30,7 @@ const RATE = 50;
 function plannedMs(o) {
   const soak = o.soakMinutes * 60_000;
   const idle = o.idleMinutes * 60_000;
-  return soak + Math.min(soak, 60_000) + idle + Math.min(idle, 60_000) + (o.quick ? 240_000 : 360_000);
+  return soak + Math.min(soak, 60_000) + 2 * idle + (o.quick ? 240_000 : 360_000);
 }
 
 // ---- small statistics ----------------------------------------------------------------------------
@@ -152,10 +152,12 @@ const gcText = (e) => (e.gc ? `${e.gc.count}, longest ${fmt(e.gc.maxMs, 1)} ms, 
 
 function soakTargets(s, target) {
   const sales = s.withPayments.sales;
+  const drops = (s.withPayments.connection || []).filter((c) => c.state !== "closing" && c.state !== "closed");
   target(
-    `soak: steady ${RATE} sales/s on ${TERMINALS} terminals held (>= 95%, no errors)`,
-    sales.perSec >= RATE * 0.95 && sales.errors === 0,
-    `${fmt(sales.perSec, 1)}/s over ${fmt(s.withPayments.windowS)} s, ${fmt(sales.approved)} approved, ${sales.errors} errors, ${sales.missed} offers missed (terminal busy); latency p50 ${fmt(sales.p50Ms, 1)} ms p99 ${fmt(sales.p99Ms, 1)} ms`,
+    `soak: steady ${RATE} sales/s on ${TERMINALS} terminals held (>= 95%, no errors, the connection never dropped)`,
+    sales.perSec >= RATE * 0.95 && sales.errors === 0 && drops.length === 0,
+    `${fmt(sales.perSec, 1)}/s over ${fmt(s.withPayments.windowS)} s, ${fmt(sales.approved)} approved, ${sales.errors} errors, ${sales.missed} offers missed (terminal busy); latency p50 ${fmt(sales.p50Ms, 1)} ms p99 ${fmt(sales.p99Ms, 1)} ms; ` +
+      (drops.length ? `connection changes: ${drops.map((c) => `${c.state} at ${fmt(c.t)} s (${c.reason || "-"})`).join(", ")}` : "connection open throughout"),
   );
   const hs = s.slopes.heapBytesPer10Min;
   const rs = s.slopes.rssBytesPer10Min;
@@ -331,7 +333,9 @@ async function idle(ctx) {
         timeoutMs: durationMs + 120_000,
       },
     );
-    const baseMs = Math.min(durationMs, 60_000);
+    // As long as the run with the package: V8 and Node-RED's own heap drift over the same time is
+    // what the package's figure is judged against (on this machine, +268 KB in 5 idle minutes).
+    const baseMs = durationMs;
     ctx.log(`idle: the same Node-RED without the package (an empty flow), ${fmt(baseMs / 1000)} s`);
     const base = await ctx.runWorker(
       "pi/red-worker.js",
@@ -354,10 +358,13 @@ function idleTargets(s, target) {
     added === null ? null : added <= 0.2,
     `${added === null ? "-" : fmt(added, 3)}% added; the whole Node-RED process ${fmt(s.cpuPct, 3)}% (${fmt(s.cpuMs)} ms CPU in ${fmt(s.windowS)} s) vs ${b ? `${fmt(b.cpuPct, 3)}% (${fmt(b.cpuMs)} ms in ${fmt(b.windowS)} s)` : "-"} without the package`,
   );
+  const kb = (v) => `${v >= 0 ? "+" : ""}${fmt(v / 1024, 1)} KB`;
+  // Node-RED alone drifts too (code, feedback, its own timers): the package may add at most 64 KB to that.
+  const allowed = 64 * 1024 + Math.max(0, b ? b.heapGrowth : 0);
   target(
-    `idle: no heap growth (heapUsed after gc, start vs end; <= 64 KB of noise)`,
-    s.heapGrowth <= 64 * 1024,
-    `${s.heapGrowth >= 0 ? "+" : ""}${fmt(s.heapGrowth / 1024, 1)} KB (${fmt(s.heapStart / MB, 2)} -> ${fmt(s.heapEnd / MB, 2)} MB); RSS ${fmt(s.rssStart / MB, 1)} -> ${fmt(s.rssEnd / MB, 1)} MB`,
+    `idle: no heap growth (heapUsed after gc, start vs end; <= 64 KB more than Node-RED alone drifts in the same time)`,
+    s.heapGrowth <= allowed,
+    `${kb(s.heapGrowth)} (${fmt(s.heapStart / MB, 2)} -> ${fmt(s.heapEnd / MB, 2)} MB) vs ${b ? kb(b.heapGrowth) : "-"} without the package; RSS ${fmt(s.rssStart / MB, 1)} -> ${fmt(s.rssEnd / MB, 1)} MB`,
   );
   const w = s.sync;
   target(

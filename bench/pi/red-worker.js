@@ -217,6 +217,8 @@ function sample(t0) {
     timers: res.filter((r) => r === "Timeout").length,
     handles: res.length,
     listeners: listenerCount(process) + listenerCount(c) + listenerCount(c && c.outbox),
+    // the journal's bounded memory (open, finished window, recorded ids): flat once its window is full
+    journal: c && c.journal ? c.journal.memorySize : null,
   };
 }
 
@@ -489,11 +491,23 @@ function journalFiles() {
     });
 }
 
+/** Every state change of the connection after start: a soak must not see one. */
+const stateLog = [];
+const START = performance.now();
+function watchConnection() {
+  const c = client();
+  if (!c) return;
+  c.on("state", (state, info) => {
+    if (stateLog.length < 50) stateLog.push({ t: (performance.now() - START) / 1000, state, reason: info && info.reason });
+  });
+}
+
 async function main() {
   let result;
   makeUserDir();
   try {
     await startRed();
+    watchConnection();
     if (cfg.mode === "soak") result = await soak();
     else if (cfg.mode === "idle") result = await idle();
     else throw new Error(`unknown mode ${cfg.mode}`);
@@ -501,6 +515,7 @@ async function main() {
     await stopRed();
   }
   result.journalFiles = journalFiles();
+  result.connection = stateLog;
   if (ownUserDir) fs.rmSync(userDir, { recursive: true, force: true });
   send({ type: "result", result });
   setTimeout(() => process.exit(0), 50);

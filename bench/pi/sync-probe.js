@@ -16,7 +16,7 @@ const JOURNAL = "dojo-pac-journal";
 if (!globalThis[KEY]) {
   const fdIsJournal = new Map(); // fd -> boolean (cached readlink)
   const fdState = new Map(); // fd -> { written: end offset of the last line, synced: covered end }
-  const recordEnd = new Map(); // paymentId -> { fd, end } of its record line, until acknowledged
+  const recordEnd = new Map(); // paymentId -> [{ s: file state, end }] of its record lines, until acknowledged
   const stats = {
     lineWrites: 0, // writeSync calls carrying journal lines (not the zeros written ahead)
     lines: 0,
@@ -30,6 +30,7 @@ if (!globalThis[KEY]) {
     acksAfterSync: 0, // ... whose record line was covered by a completed fdatasync
     acksAhead: 0, // ... sent before that (a violation)
     acksUnknown: 0, // ... for a record this probe did not see written (a redelivery already on disk)
+    acksAfterClose: 0, // ... after their record's file was closed (rotated): counted in acksAfterSync when synced
     aheadSamples: [],
   };
 
@@ -47,19 +48,21 @@ if (!globalThis[KEY]) {
   };
   const state = (fd) => {
     let s = fdState.get(fd);
-    if (!s) fdState.set(fd, (s = { written: 0, synced: 0 }));
+    if (!s) fdState.set(fd, (s = { written: 0, synced: 0, closed: false }));
     return s;
   };
 
   // A closed fd number is reused for other files: forget what it was.
   const origClose = fs.closeSync;
   fs.closeSync = function (fd) {
+    if (fdState.has(fd)) fdState.get(fd).closed = true;
     fdIsJournal.delete(fd);
     fdState.delete(fd);
     return origClose.apply(this, arguments);
   };
   const origCloseCb = fs.close;
   fs.close = function (fd) {
+    if (fdState.has(fd)) fdState.get(fd).closed = true;
     fdIsJournal.delete(fd);
     fdState.delete(fd);
     return origCloseCb.apply(this, arguments);
@@ -85,7 +88,14 @@ if (!globalThis[KEY]) {
           if (line.startsWith('{"t":"record"')) {
             stats.records++;
             const m = /"paymentId":"((?:[^"\\]|\\.)*)"/.exec(line);
-            if (m) recordEnd.set(m[1], { fd, end: pos + Buffer.byteLength(text.slice(0, nl + 1)) });
+            if (m) {
+              // The file's state object, not its fd: a rotation closes the fd (and its number is
+              // reused) while the acknowledgement of a record synced into it may still be on its way.
+              const where = { s, end: pos + Buffer.byteLength(text.slice(0, nl + 1)) };
+              const earlier = recordEnd.get(m[1]);
+              if (earlier) earlier.push(where);
+              else recordEnd.set(m[1], [where]);
+            }
           }
           at = nl + 1;
         }
@@ -97,7 +107,8 @@ if (!globalThis[KEY]) {
   const origSyncSync = fs.fdatasyncSync;
   fs.fdatasyncSync = function (fd) {
     const watch = isJournal(fd);
-    const upTo = watch ? state(fd).written : 0;
+    const s = watch ? state(fd) : null;
+    const upTo = s ? s.written : 0;
     const t0 = performance.now();
     const r = origSyncSync.apply(this, arguments);
     if (watch) {
@@ -107,7 +118,6 @@ if (!globalThis[KEY]) {
       stats.inlineSyncs++;
       stats.inlineSyncMaxMs = Math.max(stats.inlineSyncMaxMs, ms);
       if (ms > 25) stats.inlineSyncsOver25Ms++;
-      const s = state(fd);
       s.synced = Math.max(s.synced, upTo);
     }
     return r;
@@ -115,15 +125,13 @@ if (!globalThis[KEY]) {
   const origSync = fs.fdatasync;
   fs.fdatasync = function (fd, cb) {
     if (!isJournal(fd) || typeof cb !== "function") return origSync.apply(this, arguments);
-    const upTo = state(fd).written;
+    const s = state(fd);
+    const upTo = s.written;
     const t0 = performance.now();
     return origSync.call(this, fd, function (err) {
       stats.syncs++;
       stats.syncMsTotal += performance.now() - t0;
-      if (!err) {
-        const s = state(fd);
-        s.synced = Math.max(s.synced, upTo);
-      }
+      if (!err) s.synced = Math.max(s.synced, upTo);
       return cb.apply(this, arguments);
     });
   };
@@ -147,8 +155,9 @@ if (!globalThis[KEY]) {
       return;
     }
     recordEnd.delete(id);
-    const s = fdState.get(r.fd);
-    if (s && s.synced >= r.end) stats.acksAfterSync++;
+    // Any copy of the record on disk is enough (a redelivered record is written again).
+    if (r.some((w) => w.s.closed)) stats.acksAfterClose++;
+    if (r.some((w) => w.s.synced >= w.end)) stats.acksAfterSync++;
     else {
       stats.acksAhead++;
       if (stats.aheadSamples.length < 5) stats.aheadSamples.push(id);
