@@ -7,7 +7,7 @@
 //  2. For each target: installs that Node-RED with npm into test/compat/.cache/node-red-<version>,
 //     installs the tarball into a fresh userDir in a temp dir, starts Node-RED on 127.0.0.1 (a free
 //     port) with the shop-counter example plus test/compat/compat-flow.json, both on the built-in
-//     simulator, and checks over HTTP: the seven node types are registered and enabled with no
+//     simulator, and checks over HTTP: every node type in package.json is registered and enabled with no
 //     error, the module version, the examples in the library, the editor html/help/icons, sales of
 //     1250 (approved) and 1201 (declined), and a clean stop. On 4.x and 5.x, @flowfuse/node-red-dashboard
 //     (the devDependency's range) is installed beside it and examples/till-dashboard.json is deployed.

@@ -450,6 +450,97 @@ describe("client against the simulator (strict mode)", function () {
   });
 
   describe("exactly once", function () {
+    it("acknowledges each record only after an fdatasync covered its line, also while the journal rotates under load", async function () {
+      this.timeout(30_000);
+      // Follows the journal's own fs calls: which bytes of each file are written, which are synced,
+      // and where each record line ends. A rotation closes a file (its fd number is reused by the
+      // next one): a record is followed by its file's state, not by the fd.
+      const fs = require("fs");
+      const sim = await startSim({ terminals: 10 });
+      const journalDir = tmpDir();
+      const files = new Map(); // fd -> { written, synced }
+      const recordAt = new Map(); // paymentId -> [{ file, end }]
+      const original = { openSync: fs.openSync, closeSync: fs.closeSync, writeSync: fs.writeSync, fdatasyncSync: fs.fdatasyncSync, fdatasync: fs.fdatasync };
+      fs.openSync = function (p) {
+        const fd = original.openSync.apply(this, arguments);
+        if (typeof p === "string" && p.startsWith(journalDir) && p.endsWith(".jsonl")) files.set(fd, { written: 0, synced: 0 });
+        return fd;
+      };
+      fs.closeSync = function (fd) {
+        files.delete(fd);
+        return original.closeSync.apply(this, arguments);
+      };
+      fs.writeSync = function (fd, buf, off, len, pos) {
+        const n = original.writeSync.apply(this, arguments);
+        const file = files.get(fd);
+        if (file && Buffer.isBuffer(buf) && typeof pos === "number" && buf[off] !== 0) {
+          file.written = Math.max(file.written, pos + n);
+          const text = buf.subarray(off, off + n).toString("utf8");
+          let at = 0;
+          for (let nl = text.indexOf("\n"); nl >= 0; at = nl + 1, nl = text.indexOf("\n", at)) {
+            const line = text.slice(at, nl);
+            if (!line.startsWith('{"t":"record"')) continue;
+            const id = JSON.parse(line).id;
+            const end = pos + Buffer.byteLength(text.slice(0, nl + 1));
+            recordAt.set(id, [...(recordAt.get(id) || []), { file, end }]);
+          }
+        }
+        return n;
+      };
+      fs.fdatasyncSync = function (fd) {
+        const file = files.get(fd);
+        const upTo = file ? file.written : 0;
+        original.fdatasyncSync.apply(this, arguments);
+        if (file) file.synced = Math.max(file.synced, upTo);
+      };
+      fs.fdatasync = function (fd, cb) {
+        const file = files.get(fd);
+        const upTo = file ? file.written : 0;
+        return original.fdatasync.call(this, fd, (err) => {
+          if (!err && file) file.synced = Math.max(file.synced, upTo);
+          cb(err);
+        });
+      };
+      try {
+        // 48 KiB segments: a rotation every ~50 sales, while records are being stored and acknowledged.
+        const client = await openClient(sim, { journalDir, journal: { segmentBytes: 48 * 1024, maxSegments: 1000 } });
+        const acks = { onDisk: 0, ahead: [] };
+        client.on("wire", (w) => {
+          if (w.direction !== "out") return;
+          const m = JSON.parse(w.text);
+          if (!m.result || typeof m.result.paymentId !== "string") return; // only the answers to RecordPayment
+          const at = recordAt.get(m.result.paymentId) || [];
+          if (at.some((r) => r.file.synced >= r.end)) acks.onDisk++;
+          else acks.ahead.push(m.result.paymentId);
+        });
+        await connected(client);
+        const SALES = 1500;
+        let started = 0;
+        let ended = 0;
+        const terminals = Array.from({ length: 10 }, (_, i) => `SIM${String(i + 1).padStart(5, "0")}`);
+        const next = (terminalId) => {
+          if (started >= SALES) return;
+          started++;
+          client.createPayment({ terminalId, amount: 1000, currency: "GBP", owner: "load" }).catch(() => ended++);
+        };
+        client.outbox.claim("load", {
+          outcome: (o) => {
+            ended++;
+            next(o.terminalId);
+            return "taken";
+          },
+        });
+        terminals.forEach(next);
+        await until(() => ended >= SALES, "1,500 sales on 10 terminals", 25_000);
+        const rotated = fs.readdirSync(journalDir).filter((n) => /\.\d+\.jsonl$/.test(n)).length;
+        rotated.should.be.above(10);
+        acks.ahead.should.eql([]);
+        acks.onDisk.should.equal(SALES);
+      } finally {
+        Object.assign(fs, original);
+      }
+    });
+
     it("never re-sends CreatePayment when the ack is lost; follows up and emits one outcome", async () => {
       const sim = await startSim();
       const client = await openClient(sim);

@@ -388,9 +388,11 @@ async function soak() {
           h.enable();
         }, 10_000)
       : null;
+  const snapshots = heapSnapshots(t0);
   await delay(cfg.durationMs);
   clearInterval(sampler);
   clearInterval(collector);
+  snapshots.stop();
   const stallInfo = watch.stop();
   h.disable();
   const windowS = (performance.now() - t0) / 1000;
@@ -425,6 +427,28 @@ async function soak() {
     await driver.stop();
   }
   return result;
+}
+
+/**
+ * For finding what grows (not part of a normal run): with cfg.heapSnapshotDir, a heap snapshot
+ * after a full collection at each of cfg.heapSnapshotAtS (seconds into the window). Each one stalls
+ * the loop for a second or two, so the run's timing figures are void.
+ */
+function heapSnapshots(t0) {
+  const timers = [];
+  if (cfg.heapSnapshotDir) {
+    const v8 = require("v8");
+    for (const at of cfg.heapSnapshotAtS || []) {
+      const wait = Math.max(0, t0 + at * 1000 - performance.now());
+      timers.push(
+        setTimeout(() => {
+          if (typeof global.gc === "function") global.gc();
+          v8.writeHeapSnapshot(path.join(cfg.heapSnapshotDir, `soak-${at}s.heapsnapshot`));
+        }, wait),
+      );
+    }
+  }
+  return { stop: () => timers.forEach(clearTimeout) };
 }
 
 function diff(a, b) {
