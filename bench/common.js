@@ -219,4 +219,28 @@ function workerSetup(lifetimeMs) {
   return { cfg, send };
 }
 
-module.exports = { ROOT, terminalIds, percentile, median, scratchDir, cpuMs, delay, until, Driver, workerSetup };
+/**
+ * The package's nodes in every bench flow: a pac-config on the simulator's URL (id "cfg") and a
+ * pac-payment on tab "tab" (id "pay") whose success and failure outputs go to `to`.
+ */
+function paymentNodes({ url, eposId, to, x = 300, y = 100 }) {
+  return [
+    { id: "cfg", type: "pac-config", name: "", environment: "custom", url, eposId, softwareHouseId: "bench", requestTimeout: 30 },
+    {
+      id: "pay",
+      type: "pac-payment",
+      z: "tab",
+      name: "",
+      server: "cfg",
+      terminalId: "",
+      currency: "GBP",
+      captureMode: "AUTO",
+      signature: "accept",
+      x,
+      y,
+      wires: [[to], [to], []],
+    },
+  ];
+}
+
+module.exports = { ROOT, terminalIds, percentile, median, scratchDir, cpuMs, delay, until, Driver, workerSetup, paymentNodes };

@@ -14,14 +14,14 @@
 "use strict";
 const fs = require("fs");
 const path = require("path");
-const http = require("http");
 const { performance } = require("perf_hooks");
-const { ROOT, Driver, terminalIds, until, delay, median, scratchDir, workerSetup } = require("./common");
+const { ROOT, Driver, terminalIds, delay, median, scratchDir, workerSetup, paymentNodes } = require("./common");
+const { startEmbeddedRed, untilConnected } = require("./embedded-red");
 
 const { cfg, send } = workerSetup(120_000);
 let userDir = null;
 let RED = null;
-let server = null;
+let red = null;
 
 /** The node files Node-RED loads, as the package declares them. */
 const NODE_FILES = Object.values(require(path.join(ROOT, "package.json"))["node-red"].nodes);
@@ -39,85 +39,23 @@ function makeUserDir(flows, creds) {
 }
 
 async function startRed() {
-  const express = require("express");
-  RED = require("node-red");
-  const app = express();
-  server = http.createServer(app);
-  const settings = {
-    userDir,
-    nodesDir: [path.join(__dirname, "red-nodes")],
-    flowFile: "flows.json",
-    credentialSecret: false,
-    httpAdminRoot: "/red",
-    httpNodeRoot: "/api",
-    uiHost: "127.0.0.1",
-    logging: { console: { level: "warn", metrics: false, audit: false } },
-    editorTheme: { projects: { enabled: false }, tours: false },
-    externalModules: { autoInstall: false, palette: { allowInstall: false } },
-    telemetry: { enabled: false, updateNotification: false },
-    diagnostics: { enabled: false },
-    runtimeState: { enabled: false },
-    functionGlobalContext: {},
-  };
-  RED.init(server, settings);
-  app.use(settings.httpAdminRoot, RED.httpAdmin);
-  app.use(settings.httpNodeRoot, RED.httpNode);
-  await new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const events = require("@node-red/util").events;
-  const flowsStarted = new Promise((resolve) => events.once("flows:started", resolve));
-  const t0 = performance.now();
-  await RED.start();
-  const startMs = performance.now() - t0;
-  await Promise.race([flowsStarted, delay(10_000).then(() => Promise.reject(new Error("flows did not start within 10 s")))]);
+  red = await startEmbeddedRed({ userDir, flowsTimeoutMs: 10_000 });
+  RED = red.RED;
   const types = RED.nodes.getNodeList ? RED.nodes.getNodeList().flatMap((s) => s.types || []) : [];
   if (cfg.withPackage && !types.includes("pac-payment")) {
     throw new Error(`Node-RED did not load the package (types: ${types.join(", ")})`);
   }
-  return startMs;
+  return red.startMs;
 }
 
 async function stopRed() {
-  if (RED) {
-    try {
-      await Promise.race([RED.stop(), delay(10_000)]);
-    } catch {
-      /* exiting anyway */
-    }
-  }
-  if (server) server.closeAllConnections?.();
-  if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
+  if (red) await red.stop();
 }
 
 function paymentFlow(eposId) {
   return [
     { id: "tab", type: "tab", label: "bench" },
-    {
-      id: "cfg",
-      type: "pac-config",
-      name: "",
-      environment: "custom",
-      url: cfg.url,
-      eposId,
-      softwareHouseId: "bench",
-      requestTimeout: 30,
-    },
-    {
-      id: "pay",
-      type: "pac-payment",
-      z: "tab",
-      name: "",
-      server: "cfg",
-      terminalId: "",
-      currency: "GBP",
-      captureMode: "AUTO",
-      signature: "accept",
-      x: 200,
-      y: 100,
-      wires: [["count"], ["count"], []],
-    },
+    ...paymentNodes({ url: cfg.url, eposId, to: "count", x: 200 }),
     { id: "count", type: "bench-counter", z: "tab", name: "", x: 400, y: 100, wires: [] },
     { id: "catch", type: "catch", z: "tab", name: "", scope: null, uncaught: false, x: 200, y: 200, wires: [["count"]] },
   ];
@@ -130,15 +68,8 @@ function counterOnlyFlow() {
   ];
 }
 
-async function waitConnected() {
-  await until(
-    () => {
-      const c = RED.nodes.getNode("cfg");
-      return c && c.pac && c.pac.client && c.pac.client.state === "open";
-    },
-    "pac-config connected",
-    10_000,
-  );
+function waitConnected() {
+  return untilConnected(RED, 10_000);
 }
 
 // ---- modes ------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ const { spawn, fork, execFileSync } = require("child_process");
 const { performance } = require("perf_hooks");
 // Helpers only: common.js's ROOT is the workers' (the package copy prepared below).
 const { delay, median, cpuMs } = require("./common");
+const { writeSales } = require("./pi/journal-fill");
 
 const REPO = path.resolve(__dirname, "..");
 const OUT_DIR = path.join(REPO, "bench-results");
@@ -451,68 +452,18 @@ async function idleAndLoad(nodesReady) {
 // ---- journal reopen -----------------------------------------------------------------------------
 
 async function journalReopen() {
-  const { Journal } = require(path.join(ROOT, "dist", "engine", "journal", "journal"));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pac-bench-reopen-"));
   tempDirs.add(dir);
   const segmentBytes = 1024 * 1024 * 1024; // keep all 100,000 entries in the active segment (worst case)
   const identity = { eposId: "bench-reopen" };
   const t0 = performance.now();
-  const j = await Journal.open({ dir, identity, segmentBytes });
-  const payments = 12_500; // 8 entries each: start, 4 steps, record, emit, done = 100,000 entries
-  const steps = ["PRESENT_CARD", "PLEASE_WAIT", "APPROVED", "TRANSACTION_FINISHED"];
-  let entries = 0;
-  for (let i = 0; i < payments; i += 250) {
-    const batch = [];
-    for (let k = i; k < Math.min(payments, i + 250); k++) {
-      const id = `reopen-${k}`;
-      const ts = Date.now();
-      const w = (e) => {
-        entries++;
-        batch.push(j.write(e, false));
-      };
-      w({
-        t: "start",
-        ts,
-        id,
-        kind: "payment",
-        terminalId: `SIM${String((k % 100) + 1).padStart(5, "0")}`,
-        amount: 1000,
-        currency: "GBP",
-        captureMode: "AUTO",
-        owner: "n1",
-        ctx: { topic: "sale" },
-      });
-      for (const value of steps) w({ t: "step", ts, id, value });
-      w({
-        t: "record",
-        ts,
-        id,
-        record: {
-          paymentId: id,
-          terminalId: "SIM00001",
-          captureMode: "AUTO",
-          baseAmount: 1000,
-          tipsAmount: 0,
-          cashbackAmount: 0,
-          currency: "GBP",
-          paymentSuccessful: true,
-          status: "CAPTURED",
-          attemptedAt: new Date(ts).toISOString(),
-          authCode: "123456",
-          card: { scheme: "VISA", last4: "4242" },
-        },
-      });
-      w({ t: "emit", ts, id });
-      w({ t: "done", ts, id });
-    }
-    await Promise.all(batch);
-  }
-  await j.close();
+  // 12,500 sales of 8 entries each = 100,000 entries
+  const { entries, file } = await writeSales(ROOT, dir, identity, 12_500, { segmentBytes, idOf: (k) => `reopen-${k}`, terminals: 100 });
   const writeMs = performance.now() - t0;
-  const size = fs.statSync(j.path).size;
+  const size = fs.statSync(file).size;
   // The entries written, not the file's own ident line (which epos-id the file belongs to).
   const lines = fs
-    .readFileSync(j.path, "utf8")
+    .readFileSync(file, "utf8")
     .split("\n")
     .filter((l) => l && !l.startsWith('{"t":"ident"')).length;
   const runs = [];

@@ -16,7 +16,7 @@ const fs = require("fs");
 const path = require("path");
 const { fork } = require("child_process");
 const { performance } = require("perf_hooks");
-const { delay, median } = require("../common");
+const { delay, median, paymentNodes } = require("../common");
 const { fillEntries, fillNearRotation } = require("./journal-fill");
 
 const MB = 1024 * 1024;
@@ -377,21 +377,7 @@ function idleTargets(s, target) {
 function coldFlows(sim, eposId) {
   return [
     { id: "tab", type: "tab", label: "cold start" },
-    { id: "cfg", type: "pac-config", name: "", environment: "custom", url: sim.url, eposId, softwareHouseId: "bench", requestTimeout: 30 },
-    {
-      id: "pay",
-      type: "pac-payment",
-      z: "tab",
-      name: "",
-      server: "cfg",
-      terminalId: "",
-      currency: "GBP",
-      captureMode: "AUTO",
-      signature: "accept",
-      x: 300,
-      y: 100,
-      wires: [["probe"], ["probe"], []],
-    },
+    ...paymentNodes({ url: sim.url, eposId, to: "probe" }),
     { id: "watch", type: "status", z: "tab", name: "", scope: ["pay"], x: 100, y: 100, wires: [["probe"]] },
     { id: "probe", type: "bench-probe", z: "tab", name: "", x: 500, y: 100, wires: [["pay"]] },
     { id: "catch", type: "catch", z: "tab", name: "", scope: ["pay"], uncaught: false, x: 100, y: 200, wires: [["probe"]] },

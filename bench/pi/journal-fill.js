@@ -10,23 +10,24 @@ const STEPS = ["PRESENT_CARD", "PLEASE_WAIT", "APPROVED", "TRANSACTION_FINISHED"
 const MiB = 1024 * 1024;
 
 /**
- * Write `sales` finished sales (8 entries each) into the journal of identity in dir. Ids are UUIDs,
- * as the nodes make them. segmentBytes: the journal's (default: never rotate).
+ * Write `sales` finished sales (8 entries each: start, 4 steps, record, emit, done) into the journal
+ * of identity in dir. segmentBytes: the journal's (default: never rotate); idOf(k): the k-th sale's
+ * id (default a UUID, as the nodes make them); terminals: how many terminals the sales rotate over.
  */
-async function writeSales(root, dir, identity, sales, { segmentBytes = 1024 * MiB } = {}) {
+async function writeSales(root, dir, identity, sales, { segmentBytes = 1024 * MiB, idOf = randomUUID, terminals = 10 } = {}) {
   const { Journal } = require(path.join(root, "dist", "engine", "journal", "journal"));
   const j = await Journal.open({ dir, identity, segmentBytes });
   let entries = 0;
   for (let i = 0; i < sales; i += 250) {
     const batch = [];
     for (let k = i; k < Math.min(sales, i + 250); k++) {
-      const id = randomUUID();
+      const id = idOf(k);
       const ts = Date.now();
       const w = (e) => {
         entries++;
         batch.push(j.write(e, false));
       };
-      const terminalId = `SIM${String((k % 10) + 1).padStart(5, "0")}`;
+      const terminalId = `SIM${String((k % terminals) + 1).padStart(5, "0")}`;
       w({ t: "start", ts, id, kind: "payment", terminalId, amount: 1000, currency: "GBP", captureMode: "AUTO", owner: "pay", ctx: { topic: "sale" } });
       for (const value of STEPS) w({ t: "step", ts, id, value });
       w({
@@ -99,4 +100,4 @@ async function fillNearRotation(root, dir, identity, { targetBytes = 16 * MiB - 
   };
 }
 
-module.exports = { fillEntries, fillNearRotation };
+module.exports = { writeSales, fillEntries, fillNearRotation };

@@ -14,9 +14,9 @@
 "use strict";
 const fs = require("fs");
 const path = require("path");
-const http = require("http");
 const { performance, monitorEventLoopDelay, PerformanceObserver } = require("perf_hooks");
-const { ROOT, terminalIds, until, delay, percentile, scratchDir, workerSetup } = require("../common");
+const { ROOT, terminalIds, until, delay, percentile, scratchDir, workerSetup, paymentNodes } = require("../common");
+const { startEmbeddedRed, untilConnected } = require("../embedded-red");
 
 const planned = JSON.parse(process.argv[2] || "{}");
 const { cfg, send } = workerSetup((planned.durationMs || 0) + (planned.warmupMs || 0) + (planned.burstMs || 0) + 120_000);
@@ -27,7 +27,7 @@ if (probe) probe.wrapWs(require(require.resolve("ws", { paths: [ROOT] })));
 let userDir = null;
 let ownUserDir = false;
 let RED = null;
-let server = null;
+let red = null;
 
 function flows() {
   const f = [
@@ -35,7 +35,7 @@ function flows() {
     { id: "count", type: "bench-counter", z: "tab", name: "", x: 600, y: 100, wires: [] },
   ];
   if (cfg.ordinaryFlow !== false) f.push(...ordinaryFlow());
-  if (cfg.withPackage) f.push(...paymentNodes());
+  if (cfg.withPackage) f.push(...payment());
   return f;
 }
 
@@ -85,32 +85,9 @@ function ordinaryFlow() {
   ];
 }
 
-function paymentNodes() {
+function payment() {
   return [
-    {
-      id: "cfg",
-      type: "pac-config",
-      name: "",
-      environment: "custom",
-      url: cfg.url,
-      eposId: cfg.eposId,
-      softwareHouseId: "bench",
-      requestTimeout: 30,
-    },
-    {
-      id: "pay",
-      type: "pac-payment",
-      z: "tab",
-      name: "",
-      server: "cfg",
-      terminalId: "",
-      currency: "GBP",
-      captureMode: "AUTO",
-      signature: "accept",
-      x: 300,
-      y: 100,
-      wires: [["count"], ["count"], []],
-    },
+    ...paymentNodes({ url: cfg.url, eposId: cfg.eposId, to: "count" }),
     { id: "catch", type: "catch", z: "tab", name: "", scope: null, uncaught: false, x: 300, y: 200, wires: [["count"]] },
   ];
 }
@@ -132,59 +109,16 @@ function makeUserDir() {
 }
 
 async function startRed() {
-  const express = require("express");
-  RED = require("node-red");
-  const app = express();
-  server = http.createServer(app);
-  const settings = {
+  red = await startEmbeddedRed({
     userDir,
-    nodesDir: [path.join(__dirname, "..", "red-nodes")],
-    flowFile: "flows.json",
-    credentialSecret: false,
-    httpAdminRoot: "/red",
-    httpNodeRoot: "/api",
-    uiHost: "127.0.0.1",
-    logging: { console: { level: "warn", metrics: false, audit: false } },
-    editorTheme: { projects: { enabled: false }, tours: false },
-    externalModules: { autoInstall: false, palette: { allowInstall: false } },
-    telemetry: { enabled: false, updateNotification: false },
-    diagnostics: { enabled: false },
-    runtimeState: { enabled: false },
-    functionGlobalContext: {},
-    ...(cfg.heartbeatIntervalMs !== undefined ? { dojoPac: { heartbeatIntervalMs: cfg.heartbeatIntervalMs } } : {}),
-  };
-  RED.init(server, settings);
-  app.use(settings.httpAdminRoot, RED.httpAdmin);
-  app.use(settings.httpNodeRoot, RED.httpNode);
-  await new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
+    settings: cfg.heartbeatIntervalMs !== undefined ? { dojoPac: { heartbeatIntervalMs: cfg.heartbeatIntervalMs } } : {},
   });
-  const events = require("@node-red/util").events;
-  const flowsStarted = new Promise((resolve) => events.once("flows:started", resolve));
-  await RED.start();
-  await Promise.race([flowsStarted, delay(15_000).then(() => Promise.reject(new Error("flows did not start within 15 s")))]);
-  if (cfg.withPackage) {
-    await until(
-      () => {
-        const c = RED.nodes.getNode("cfg");
-        return c && c.pac && c.pac.client && c.pac.client.state === "open";
-      },
-      "pac-config connected",
-      20_000,
-    );
-  }
+  RED = red.RED;
+  if (cfg.withPackage) await untilConnected(RED, 20_000);
 }
 
 async function stopRed() {
-  if (RED) {
-    try {
-      await Promise.race([RED.stop(), delay(10_000)]);
-    } catch {
-      /* exiting anyway */
-    }
-  }
-  if (server) server.closeAllConnections?.();
+  if (red) await red.stop();
 }
 
 // ---- what is sampled --------------------------------------------------------------------------
