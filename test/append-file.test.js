@@ -29,36 +29,91 @@ describe("append file (the journal's group commit)", function () {
     await f.close();
   });
 
-  it("syncs durable lines on the event loop while the disk is fast, in the thread pool when told so", async () => {
-    const fast = new AppendFile(path.join(dir, "fast.jsonl"));
-    fast.syncMode.should.equal("inline");
-    await fast.append("{}", "synced");
-    await fast.close();
+  /** Count the fdatasyncs run on the event loop; `slowOnce` makes the next one take that long. */
+  function watchInlineSyncs() {
+    const original = fs.fdatasyncSync;
+    const w = { inline: 0, slowOnce: 0 };
+    fs.fdatasyncSync = function (fd) {
+      w.inline++;
+      original.call(fs, fd);
+      if (w.slowOnce) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, w.slowOnce);
+      w.slowOnce = 0;
+    };
+    w.restore = () => (fs.fdatasyncSync = original);
+    return w;
+  }
 
-    const pool = new AppendFile(path.join(dir, "pool.jsonl"), { inlineSyncMaxMs: 0 });
-    pool.syncMode.should.equal("thread");
-    await Promise.all([pool.append('{"a":1}', "synced"), pool.append('{"a":2}', "written"), pool.append('{"a":3}', "synced")]);
-    await pool.close();
-    lines(pool.path).should.eql(['{"a":1}', '{"a":2}', '{"a":3}']);
+  /** Durable lines, one flush each, back to back for ms: a busy till's pace. */
+  async function busyFor(f, ms, from = 0) {
+    const end = performance.now() + ms;
+    let n = from;
+    while (performance.now() < end) await f.append(`{"n":${n++}}`, "synced");
+    return n;
+  }
+
+  it("syncs in the thread pool at a shop's pace: the event loop never waits for the disk", async () => {
+    const w = watchInlineSyncs();
+    try {
+      const f = new AppendFile(path.join(dir, "shop.jsonl"), { inlineSyncMaxMs: 1000 }); // any disk counts as fast
+      f.syncMode.should.equal("thread");
+      for (let i = 0; i < 15; i++) {
+        await f.append(`{"n":${i}}`, "synced"); // about 60 records a second
+        await new Promise((r) => setTimeout(r, 15));
+      }
+      f.syncMode.should.equal("thread");
+      w.inline.should.equal(0);
+      await f.close();
+      lines(f.path).should.have.length(15);
+    } finally {
+      w.restore();
+    }
+  });
+
+  it("syncs on the event loop only while durable lines come fast on a fast disk, back in the pool once they stop or when told so", async () => {
+    const w = watchInlineSyncs();
+    try {
+      const f = new AppendFile(path.join(dir, "busy.jsonl"), { inlineSyncMaxMs: 1000 });
+      const n = await busyFor(f, 250);
+      f.syncMode.should.equal("inline");
+      w.inline.should.be.above(0);
+      await new Promise((r) => setTimeout(r, 250));
+      await f.append(`{"n":${n}}`, "synced"); // the first after a quiet spell: not busy any more
+      f.syncMode.should.equal("thread");
+      await f.close();
+      lines(f.path)
+        .map((l) => JSON.parse(l).n)
+        .should.eql([...Array(n + 1).keys()]);
+
+      const pool = new AppendFile(path.join(dir, "pool.jsonl"), { inlineSyncMaxMs: 0 });
+      const before = w.inline;
+      await busyFor(pool, 250);
+      pool.syncMode.should.equal("thread");
+      w.inline.should.equal(before);
+      await pool.close();
+    } finally {
+      w.restore();
+    }
   });
 
   it("leaves the event loop after one sync slower than inlineSyncMaxMs and keeps every line", async () => {
-    // No disk syncs in a nanosecond: the first durable line measures the disk as slow.
-    const f = new AppendFile(path.join(dir, "slow.jsonl"), { inlineSyncMaxMs: 1e-6 });
-    f.syncMode.should.equal("inline");
-    // The first sync also makes the zeros written ahead durable: it is not timed.
-    await f.append('{"n":0}', "synced");
-    f.syncMode.should.equal("inline");
-    await f.append('{"n":1}', "synced");
-    f.syncMode.should.equal("thread");
-    const rest = [];
-    for (let i = 2; i <= 20; i++) rest.push(f.append(`{"n":${i}}`, "synced"));
-    await Promise.all(rest);
-    f.syncMode.should.equal("thread");
-    await f.close();
-    lines(f.path)
-      .map((l) => JSON.parse(l).n)
-      .should.eql([...Array(21).keys()]);
+    const w = watchInlineSyncs();
+    try {
+      const f = new AppendFile(path.join(dir, "slow.jsonl"), { inlineSyncMaxMs: 200 });
+      let n = await busyFor(f, 250);
+      f.syncMode.should.equal("inline");
+      w.slowOnce = 250; // a disk that stalls once
+      n = await busyFor(f, 30, n);
+      f.syncMode.should.equal("thread");
+      const rest = [];
+      for (let i = 0; i < 20; i++) rest.push(f.append(`{"n":${n++}}`, "synced"));
+      await Promise.all(rest);
+      await f.close();
+      lines(f.path)
+        .map((l) => JSON.parse(l).n)
+        .should.eql([...Array(n).keys()]);
+    } finally {
+      w.restore();
+    }
   });
 
   it("writes over zeros written ahead, growing the file in steps, and cuts them off on close", async () => {

@@ -14,7 +14,7 @@ const MiB = 1024 * 1024;
  * of identity in dir. segmentBytes: the journal's (default: never rotate); idOf(k): the k-th sale's
  * id (default a UUID, as the nodes make them); terminals: how many terminals the sales rotate over.
  */
-async function writeSales(root, dir, identity, sales, { segmentBytes = 1024 * MiB, idOf = randomUUID, terminals = 10 } = {}) {
+async function writeSales(root, dir, identity, sales, { segmentBytes = 1024 * MiB, idOf = () => randomUUID(), terminals = 10 } = {}) {
   const { Journal } = require(path.join(root, "dist", "engine", "journal", "journal"));
   const j = await Journal.open({ dir, identity, segmentBytes });
   let entries = 0;

@@ -147,6 +147,10 @@ function sample(t0) {
     t: (performance.now() - t0) / 1000,
     heapUsed: m.heapUsed,
     rss: m.rss,
+    // what RSS is made of, to tell a heap that grows its pages from native memory that grows
+    heapTotal: m.heapTotal,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
     fds,
     timers: res.filter((r) => r === "Timeout").length,
     handles: res.length,
@@ -218,8 +222,10 @@ function stallWatch(t0) {
 function salesDriver() {
   const ids = terminalIds(cfg.terminals);
   const busy = new Set();
-  const lat = [];
-  const st = { offered: 0, approved: 0, errors: 0, missed: 0, errorSamples: [], closedLoop: false, counting: false };
+  // Allocated before the window: the bench's own bookkeeping must not grow the heap it measures.
+  const lat = new Float64Buffer(Math.ceil((cfg.ratePerSec * cfg.durationMs) / 1000) + 1024);
+  const st = { offered: 0, ended: 0, approved: 0, errors: 0, missed: 0, errorSamples: [], closedLoop: false, counting: false };
+  let warmed = null;
   const pay = RED.nodes.getNode("pay");
   let rr = 0;
   const start = (terminalId) => {
@@ -233,6 +239,12 @@ function salesDriver() {
     msg.benchT0 = undefined;
     const terminalId = msg.benchTerminal;
     busy.delete(terminalId);
+    st.ended++;
+    if (warmed && st.ended >= warmed.until) {
+      st.closedLoop = false;
+      warmed.resolve();
+      warmed = null;
+    }
     const ok = !msg.error && msg.payload && msg.payload.status === "CAPTURED";
     if (ok) {
       if (st.counting) {
@@ -273,6 +285,14 @@ function salesDriver() {
     count(on) {
       st.counting = on;
     },
+    /** Every terminal busy (closed loop) until n more sales have ended; then the steady rate again. */
+    warm(n) {
+      return new Promise((resolve) => {
+        warmed = { until: st.ended + n, resolve };
+        st.closedLoop = true;
+        for (const id of ids) if (!busy.has(id)) start(id);
+      });
+    },
     burst() {
       clearInterval(tick);
       st.closedLoop = true;
@@ -286,7 +306,84 @@ function salesDriver() {
   };
 }
 
-function latencies(lat) {
+/** A growable Float64Array: no allocation while within its first capacity. */
+class Float64Buffer {
+  constructor(capacity) {
+    this.a = new Float64Array(capacity);
+    this.length = 0;
+  }
+  push(v) {
+    if (this.length === this.a.length) {
+      const b = new Float64Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.length++] = v;
+  }
+  values() {
+    return this.a.subarray(0, this.length);
+  }
+}
+
+/**
+ * The samples of the window, one column each, allocated before it starts (600 sample objects
+ * kept for 10 minutes would be growth of the bench's own, about 100 KB).
+ */
+const SAMPLE_COLUMNS = [
+  "t",
+  "heapUsed",
+  "rss",
+  "heapTotal",
+  "external",
+  "arrayBuffers",
+  "fds",
+  "timers",
+  "handles",
+  "listeners",
+  "journalOpen",
+  "journalFinished",
+  "journalSeen",
+  "afterGc",
+];
+class SampleTable {
+  constructor(capacity) {
+    this.cols = Object.fromEntries(SAMPLE_COLUMNS.map((c) => [c, new Float64Buffer(capacity)]));
+  }
+  push(x) {
+    const j = x.journal;
+    const row = { ...x, journalOpen: j ? j.open : NaN, journalFinished: j ? j.finished : NaN, journalSeen: j ? j.seen : NaN, afterGc: x.afterGc ? 1 : 0 };
+    for (const c of SAMPLE_COLUMNS) this.cols[c].push(row[c] === null || row[c] === undefined ? NaN : row[c]);
+  }
+  toObjects() {
+    const n = this.cols.t.length;
+    const v = (c, i) => {
+      const x = this.cols[c].a[i];
+      return Number.isNaN(x) ? null : x;
+    };
+    const out = [];
+    for (let i = 0; i < n; i++) {
+      const o = {
+        t: v("t", i),
+        heapUsed: v("heapUsed", i),
+        rss: v("rss", i),
+        heapTotal: v("heapTotal", i),
+        external: v("external", i),
+        arrayBuffers: v("arrayBuffers", i),
+        fds: v("fds", i),
+        timers: v("timers", i),
+        handles: v("handles", i),
+        listeners: v("listeners", i),
+      };
+      if (v("journalOpen", i) !== null) o.journal = { open: v("journalOpen", i), finished: v("journalFinished", i), seen: v("journalSeen", i) };
+      if (v("afterGc", i) === 1) o.afterGc = true;
+      out.push(o);
+    }
+    return out;
+  }
+}
+
+function latencies(buf) {
+  const lat = buf.values();
   const s = Float64Array.from(lat).sort();
   return { p50Ms: percentile(s, 50), p99Ms: percentile(s, 99), maxMs: s.length ? s[s.length - 1] : null };
 }
@@ -295,6 +392,9 @@ function latencies(lat) {
 
 async function soak() {
   const driver = cfg.withPackage ? salesDriver() : null;
+  // Bounded structures (the journal's deduplication window and its hash tables) reach their steady
+  // size only after one turnover of the window: without this, the window would measure that once.
+  if (driver && cfg.warmupSales) await driver.warm(cfg.warmupSales);
   await delay(cfg.warmupMs);
   // The warm-up ends with one full collection, so the slopes start from live data, not from what
   // starting up (and opening a 16 MiB journal) left for a later major GC.
@@ -306,7 +406,8 @@ async function soak() {
   if (driver) driver.count(true);
   h.enable();
   const watch = stallWatch(t0);
-  const samples = [{ ...sample(t0), afterGc: typeof global.gc === "function" }];
+  const samples = new SampleTable(Math.ceil(cfg.durationMs / cfg.sampleMs) + Math.ceil(cfg.durationMs / 10_000) + 16);
+  samples.push({ ...sample(t0), afterGc: typeof global.gc === "function" });
   const sampler = setInterval(() => samples.push(sample(t0)), cfg.sampleMs);
   // Every 10 s a full collection, then a sample: the live heap. The event-loop histogram is paused
   // around it, so the forced collection (which a shop's Node-RED never does) is not counted.
@@ -335,7 +436,7 @@ async function soak() {
     windowS,
     eventLoop: { ...eld(h), ...stallInfo },
     cpuPct: (100 * (cpu.user + cpu.system)) / 1000 / (windowS * 1000),
-    samples,
+    samples: samples.toObjects(),
   };
   if (probe) result.sync = diff(probe.snapshot(), probe0);
   if (driver) {
@@ -344,7 +445,7 @@ async function soak() {
     if (cfg.burstMs) {
       // closed loop: how fast the 10 terminals can go (group commit shows here on a slow disk)
       const b0 = probe ? probe.snapshot() : null;
-      driver.lat.length = 0;
+      driver.lat.length = 0; // reused: the burst is after the window
       driver.st.approved = 0;
       const hb = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
       driver.count(true);

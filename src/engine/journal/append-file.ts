@@ -19,11 +19,15 @@
  * no later sync can vouch for them. Every line not yet confirmed, and every later append, is refused
  * with that error; the owner (Journal) rewrites a new file from what it knows and verifies it.
  *
- * Where a "synced" line's fdatasync runs depends on the disk. On a fast one (the last syncs took
- * under `inlineSyncMaxMs`) it runs right here on the event loop: handing it to the thread pool and
- * back costs more than the sync itself, and every record waits for it. On a slow one (an SD card,
- * a network share) it runs in the thread pool so the loop never stalls; one slow sync is enough to
- * switch, and fast ones switch back.
+ * Where a "synced" line's fdatasync runs depends on the disk and the load. It runs in the thread
+ * pool, so the event loop (which a Node-RED process shares with every other flow) never waits for
+ * the disk, unless durable lines come fast (at least BUSY_FLUSHES flushes in the last
+ * BUSY_WINDOW_MS) on a fast disk (the last syncs took under `inlineSyncMaxMs`): then it runs right
+ * here on the event loop, because handing it to the pool and back costs more than the sync itself
+ * and every record waits for it. Even a fast disk stalls now and then (a journal commit behind other
+ * writes: 100-300 ms seen on the development VM), and a sync on the loop stalls every flow with it:
+ * worth it only where throughput is what is asked for, never at a shop's pace. One slow sync is
+ * enough to leave the loop; fast ones bring it back gradually.
  */
 import * as fs from "node:fs";
 import { performance } from "node:perf_hooks";
@@ -31,7 +35,7 @@ import { performance } from "node:perf_hooks";
 export type Durability = "written" | "synced";
 
 export interface AppendFileOptions {
-  /** Run a durable line's fdatasync on the event loop while recent syncs took at most this (default 1 ms; 0: never). */
+  /** Run a durable line's fdatasync on the event loop, while durable lines come fast, if recent syncs took at most this (default 1 ms; 0: never). */
   inlineSyncMaxMs?: number;
 }
 
@@ -60,6 +64,9 @@ function settle(batches: Batch[], err: Error | null): void {
 
 /** Weight of the newest sync in the moving average of sync times. */
 const SYNC_EWMA_WEIGHT = 0.25;
+/** Durable flushes in one window that make waiting on the event loop worth it (200 a second). */
+const BUSY_FLUSHES = 20;
+const BUSY_WINDOW_MS = 100;
 const MIN_EXTEND_BYTES = 64 * 1024;
 const MAX_EXTEND_BYTES = 1024 * 1024;
 
@@ -83,6 +90,10 @@ export class AppendFile {
   private idle: (() => void)[] = [];
   /** Moving average of recent fdatasync times (ms); starts optimistic. */
   private syncMs = 0;
+  /** Durable flushes counted in the current window, when it started, and what the last one said. */
+  private windowFlushes = 0;
+  private windowStart = 0;
+  private busy = false;
   /** The file was extended since the last sync started: that sync also commits metadata, so its time says nothing about the disk. */
   private extended = false;
   /** End of the lines (where the next one goes). */
@@ -104,7 +115,20 @@ export class AppendFile {
 
   /** Where the next durable line's fdatasync runs (see the class comment). */
   get syncMode(): "inline" | "thread" {
-    return this.syncMs <= this.inlineSyncMaxMs && this.inlineSyncMaxMs > 0 ? "inline" : "thread";
+    return this.busy && this.syncMs <= this.inlineSyncMaxMs && this.inlineSyncMaxMs > 0 ? "inline" : "thread";
+  }
+
+  /** Count a flush with durable lines; a window that ended decides whether the next ones are busy. */
+  private noteDurableFlush(): void {
+    const now = performance.now();
+    const elapsed = now - this.windowStart;
+    if (elapsed >= BUSY_WINDOW_MS) {
+      // A quiet gap longer than a whole window is not busy, whatever the window before it counted.
+      this.busy = elapsed < 2 * BUSY_WINDOW_MS && this.windowFlushes >= BUSY_FLUSHES;
+      this.windowStart = now;
+      this.windowFlushes = 0;
+    }
+    this.windowFlushes++;
   }
 
   /** The error that broke the file, if one did. */
@@ -151,7 +175,10 @@ export class AppendFile {
     this.bytes += buf.length;
     this.dirty = true;
     if (written) written.resolve();
-    if (toSync) this.unsynced.push(toSync);
+    if (toSync) {
+      this.unsynced.push(toSync);
+      this.noteDurableFlush();
+    }
     if (this.unsynced.length > 0 && this.syncMode === "inline") {
       this.syncInline();
       this.checkIdle();
