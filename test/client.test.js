@@ -470,7 +470,8 @@ describe("client against the simulator (strict mode)", function () {
         files.delete(fd);
         return original.closeSync.apply(this, arguments);
       };
-      fs.writeSync = function (fd, buf, off, len, pos) {
+      /** @type {(fd: number, buf: Buffer, off: number, len: number, pos: number) => number} */
+      const writeSync = function (fd, buf, off, len, pos) {
         const n = original.writeSync.apply(this, arguments);
         const file = files.get(fd);
         if (file && Buffer.isBuffer(buf) && typeof pos === "number" && buf[off] !== 0) {
@@ -487,13 +488,15 @@ describe("client against the simulator (strict mode)", function () {
         }
         return n;
       };
+      fs.writeSync = /** @type {typeof fs.writeSync} */ (writeSync);
       fs.fdatasyncSync = function (fd) {
         const file = files.get(fd);
         const upTo = file ? file.written : 0;
         original.fdatasyncSync.apply(this, arguments);
         if (file) file.synced = Math.max(file.synced, upTo);
       };
-      fs.fdatasync = function (fd, cb) {
+      /** @type {(fd: number, cb: import("fs").NoParamCallback) => void} */
+      const fdatasync = function (fd, cb) {
         const file = files.get(fd);
         const upTo = file ? file.written : 0;
         return original.fdatasync.call(this, fd, (err) => {
@@ -501,6 +504,7 @@ describe("client against the simulator (strict mode)", function () {
           cb(err);
         });
       };
+      fs.fdatasync = /** @type {typeof fs.fdatasync} */ (fdatasync);
       try {
         // 48 KiB segments: a rotation every ~50 sales, while records are being stored and acknowledged.
         const client = await openClient(sim, { journalDir, journal: { segmentBytes: 48 * 1024, maxSegments: 1000 } });
