@@ -30,6 +30,12 @@ function addDashboard(userDir) {
   fs.writeFileSync(path.join(userDir, "package.json"), JSON.stringify(pkg));
 }
 
+/** After a failed test: the page as it was, and the end of Node-RED's log. */
+async function showFailure(page, nr, name) {
+  if (page) await screenshot(page, name).catch(() => undefined);
+  if (nr) console.log(nr.log().split("\n").slice(-30).join("\n"));
+}
+
 describe("the till on Dashboard 2.0 at 800×480", function () {
   this.timeout(180000);
   let browser, nr, context, till, vt;
@@ -57,10 +63,7 @@ describe("the till on Dashboard 2.0 at 800×480", function () {
   });
 
   afterEach(async function () {
-    if (this.currentTest.state === "failed") {
-      if (till) await screenshot(till, "failure-till").catch(() => undefined);
-      if (nr) console.log(nr.log().split("\n").slice(-30).join("\n"));
-    }
+    if (this.currentTest.state === "failed") await showFailure(till, nr, "failure-till");
   });
 
   const tap = (sel) => till.locator(sel).tap();
@@ -327,10 +330,7 @@ describe("the till when Dojo's answer to a sale is lost", function () {
   });
 
   afterEach(async function () {
-    if (this.currentTest.state === "failed") {
-      if (till) await screenshot(till, "failure-till-lost").catch(() => undefined);
-      if (nr) console.log(nr.log().split("\n").slice(-30).join("\n"));
-    }
+    if (this.currentTest.state === "failed") await showFailure(till, nr, "failure-till-lost");
   });
 
   it('says "outcome unknown — checking" with no way to a new sale, then the outcome Dojo reports', async function () {
